@@ -1,0 +1,207 @@
+"""MLCL: several projection heads, each with its own notion of similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from mlcl_text.hierarchy import LabelTree
+from mlcl_text.losses.base import ContrastiveLoss
+from mlcl_text.losses.hierarchical import HierarchicalContrastiveLoss
+from mlcl_text.losses.mulsupcon import MulSupConLoss
+from mlcl_text.losses.multilabel_supcon import MultiLabelSupConLoss
+from mlcl_text.losses.similarity_dissimilarity import SimilarityDissimilarityLoss
+from mlcl_text.losses.supcon import SupConLoss
+from mlcl_text.losses.views import LabelSubsetView, LabelView, LevelView
+
+HEAD_POSITIVES = (
+    "any",
+    "all",
+    "jaccard",
+    "sd",
+    "mulsupcon",
+    "class",
+    "himulcon",
+    "hicone",
+    "himulcone",
+)
+_HIERARCHICAL = ("himulcon", "hicone", "himulcone")
+
+
+@dataclass
+class ContrastiveHeadSpec:
+    """What one MLCL head contrasts.
+
+    Attributes:
+        name: the head's name (its component is logged as ``loss_con/<name>``).
+        positives: ``any`` | ``all`` | ``jaccard`` | ``sd`` | ``mulsupcon`` (multi-label rules),
+            ``class`` (SupCon on ``[N]`` class ids), or ``himulcon`` | ``hicone`` |
+            ``himulcone`` (the hierarchical loss over every level of the tree).
+        level: restrict the labels to this tree depth (1 = roots) before the rule.
+        labels: restrict the labels to these names (and their descendants) before the rule.
+        temperature: the head's τ.
+        weight: the head's weight α in the total.
+    """
+
+    name: str
+    positives: str = "any"
+    level: int | None = None
+    labels: list[str] | None = None
+    temperature: float = 0.1
+    weight: float = 1.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a contrastive head needs a name")
+        if self.positives not in HEAD_POSITIVES:
+            raise ValueError(
+                f"head {self.name!r}: positives must be one of {HEAD_POSITIVES}, got {self.positives!r}"
+            )
+        if self.level is not None and self.labels is not None:
+            raise ValueError(f"head {self.name!r}: give either level or labels, not both")
+        if self.positives in _HIERARCHICAL and (self.level is not None or self.labels is not None):
+            raise ValueError(
+                f"head {self.name!r}: {self.positives} spans every level; drop level/labels"
+            )
+        if self.weight < 0:
+            raise ValueError(f"head {self.name!r}: weight must be >= 0, got {self.weight}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ContrastiveHeadSpec:
+        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        if unknown:
+            raise ValueError(f"unknown contrastive-head keys {sorted(unknown)} in {dict(data)!r}")
+        return cls(**data)
+
+
+class MultiLevelLossOutput(NamedTuple):
+    loss: torch.Tensor  # Σ_h α_h 𝓛_h
+    components: dict[str, torch.Tensor]  # unweighted 𝓛_h per head name, detached
+
+
+class MultiLevelContrastiveLoss(nn.Module):
+    """Multi-level contrastive loss of MLCL (Ghanooni et al., arXiv 2502.02202).
+
+    Each head ``h`` has its own projection ``z^h`` of the encoder output, a label view
+    ``V_h`` (all labels, one tree level, or a label group), a positive rule, a temperature
+    ``τ_h`` and a weight ``α_h``:
+
+    .. math::
+
+        \\mathcal{L}_{con} = \\sum_h α_h \\, \\mathcal{L}_h\\big(z^h, V_h(Y); τ_h\\big)
+
+    where ``𝓛_h`` is the kernel loss of the head's rule (see
+    :mod:`mlcl_text.losses.positives`). The paper does not publish its head definitions per
+    data set; here they are explicit, configurable :class:`ContrastiveHeadSpec` entries.
+
+    Args:
+        heads: head specifications (or their dicts).
+        tree: label tree, needed for ``level``/``labels`` views and hierarchical heads.
+        num_labels: label-matrix width when there is no tree.
+        memory_size: per-head memory of past embeddings (each head has its own space).
+        gather_across_processes: see :class:`~mlcl_text.losses.base.ContrastiveLoss`.
+
+    Example:
+        >>> tree = LabelTree.from_paths(["CS/ML", "CS/DB", "Bio/Gen"])
+        >>> loss = MultiLevelContrastiveLoss(
+        ...     [ContrastiveHeadSpec("domain", "all", level=1, temperature=0.2),
+        ...      ContrastiveHeadSpec("labels", "sd", temperature=0.07, weight=0.5)], tree=tree)
+        >>> out = loss({"domain": torch.randn(4, 8), "labels": torch.randn(4, 8)},
+        ...            torch.tensor([[1, 1, 0, 0, 0, 0], [1, 0, 1, 0, 0, 0],
+        ...                          [0, 0, 0, 1, 1, 0], [1, 1, 0, 0, 0, 0]]))
+        >>> sorted(out.components)
+        ['domain', 'labels']
+    """
+
+    def __init__(
+        self,
+        heads: Sequence[ContrastiveHeadSpec | Mapping[str, Any]],
+        tree: LabelTree | None = None,
+        num_labels: int | None = None,
+        memory_size: int = 0,
+        gather_across_processes: bool = True,
+    ):
+        super().__init__()
+        self.specs = [
+            h if isinstance(h, ContrastiveHeadSpec) else ContrastiveHeadSpec.from_dict(h)
+            for h in heads
+        ]
+        if not self.specs:
+            raise ValueError("MultiLevelContrastiveLoss needs at least one head")
+        names = [spec.name for spec in self.specs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"head names must be unique, repeated: {duplicates}")
+        if tree is not None:
+            num_labels = len(tree)
+        common = {"memory_size": memory_size, "gather_across_processes": gather_across_processes}
+        self.losses = nn.ModuleDict(
+            {spec.name: _build_head_loss(spec, tree, num_labels, common) for spec in self.specs}
+        )
+
+    def forward(
+        self,
+        embeddings: Mapping[str, torch.Tensor] | Sequence[torch.Tensor],
+        labels: torch.Tensor,
+    ) -> MultiLevelLossOutput:
+        """``embeddings``: one ``[N, d_h]`` tensor per head, by name or in head order."""
+        if isinstance(embeddings, Mapping):
+            missing = [s.name for s in self.specs if s.name not in embeddings]
+            if missing:
+                raise ValueError(f"no embeddings given for heads {missing}")
+            per_head = [embeddings[s.name] for s in self.specs]
+        else:
+            per_head = list(embeddings)
+            if len(per_head) != len(self.specs):
+                raise ValueError(
+                    f"got {len(per_head)} embedding tensors for {len(self.specs)} heads"
+                )
+        total = None
+        components: dict[str, torch.Tensor] = {}
+        for spec, z in zip(self.specs, per_head, strict=True):
+            value = self.losses[spec.name](z, labels)
+            components[spec.name] = value.detach()
+            total = spec.weight * value if total is None else total + spec.weight * value
+        return MultiLevelLossOutput(total, components)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {
+            spec.name: {"weight": spec.weight, **self.losses[spec.name].get_config_dict()}
+            for spec in self.specs
+        }
+
+
+def _build_head_loss(
+    spec: ContrastiveHeadSpec, tree: LabelTree | None, num_labels: int | None, common: dict
+) -> ContrastiveLoss:
+    if (
+        spec.level is not None or spec.labels is not None or spec.positives in _HIERARCHICAL
+    ) and tree is None:
+        raise ValueError(
+            f"head {spec.name!r} needs a label tree (level, labels or a hierarchical loss)"
+        )
+    if spec.positives in _HIERARCHICAL:
+        return HierarchicalContrastiveLoss(
+            tree, mode=spec.positives, temperature=spec.temperature, **spec.options, **common
+        )
+    if spec.positives == "class":
+        return SupConLoss(spec.temperature, **spec.options, **common)
+    view: LabelView | None = None
+    if spec.level is not None:
+        view = LevelView(tree, spec.level)
+    elif spec.labels is not None:
+        view = LabelSubsetView.from_names(tree, spec.labels)
+    kwargs = {"view": view, "num_labels": num_labels, **spec.options, **common}
+    if spec.positives == "sd":
+        return SimilarityDissimilarityLoss(spec.temperature, **kwargs)
+    if spec.positives == "mulsupcon":
+        return MulSupConLoss(spec.temperature, **kwargs)
+    return MultiLabelSupConLoss(spec.positives, spec.temperature, **kwargs)
