@@ -291,6 +291,27 @@ class LabelTree:
         out[:, has_parent] = dense[:, has_parent] & ~dense[:, self._parent[has_parent]]
         return out
 
+    def consistent_decoding(self, predictions: Matrix) -> Matrix:
+        """Drop every predicted label whose parent is not predicted (top-down, level by level).
+
+        A label survives only when its whole ancestor path is predicted, so the result is
+        always :meth:`is_consistent`. Works on NumPy arrays and torch tensors of 0/1 or bool.
+        """
+        self._check_width(predictions.shape)
+        is_tensor = isinstance(predictions, torch.Tensor)
+        keep = (predictions != 0).clone() if is_tensor else np.asarray(predictions) != 0
+        for depth in range(2, self.num_levels + 1):
+            ids = self.level_ids(depth)
+            parents = self._parent[ids]
+            if is_tensor:
+                ids_t = torch.as_tensor(ids, device=keep.device)
+                keep[:, ids_t] &= keep[:, torch.as_tensor(parents, device=keep.device)]
+            else:
+                keep[:, ids] &= keep[:, parents]
+        return (
+            keep.to(predictions.dtype) if is_tensor else keep.astype(np.asarray(predictions).dtype)
+        )
+
     def _check_width(self, shape: tuple[int, ...]) -> None:
         if len(shape) != 2 or shape[1] != len(self):
             raise ValueError(

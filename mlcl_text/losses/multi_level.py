@@ -45,6 +45,10 @@ class ContrastiveHeadSpec:
         labels: restrict the labels to these names (and their descendants) before the rule.
         temperature: the head's τ.
         weight: the head's weight α in the total.
+        out_dim: output size of the model's projection head for this loss (Linear–ReLU–Linear).
+        hidden_dim: hidden size of that projection head (default: the encoder's hidden size).
+        options: extra keyword arguments of the head's loss class (e.g. ``penalty`` of a
+            hierarchical head).
     """
 
     name: str
@@ -53,6 +57,8 @@ class ContrastiveHeadSpec:
     labels: list[str] | None = None
     temperature: float = 0.1
     weight: float = 1.0
+    out_dim: int = 128
+    hidden_dim: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -70,6 +76,8 @@ class ContrastiveHeadSpec:
             )
         if self.weight < 0:
             raise ValueError(f"head {self.name!r}: weight must be >= 0, got {self.weight}")
+        if self.out_dim < 1 or (self.hidden_dim is not None and self.hidden_dim < 1):
+            raise ValueError(f"head {self.name!r}: out_dim and hidden_dim must be >= 1")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
