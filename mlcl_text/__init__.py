@@ -1,7 +1,17 @@
-"""mlcl-text: multi-label and hierarchical text classification with supervised contrastive learning."""
+"""mlcl-text: multi-label and hierarchical text classification with supervised contrastive learning.
 
+Importing the package registers ``model_type="mlcl"`` with ``AutoConfig`` and ``AutoModel``.
+"""
+
+from transformers import AutoConfig, AutoModel
+
+from mlcl_text.configuration import MLCLConfig
 from mlcl_text.hierarchy import LabelTree
+from mlcl_text.modeling import MLCLModel, MLCLOutput
+
+AutoConfig.register(MLCLConfig.model_type, MLCLConfig, exist_ok=True)
+AutoModel.register(MLCLConfig, MLCLModel, exist_ok=True)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LabelTree", "__version__"]
+__all__ = ["LabelTree", "MLCLConfig", "MLCLModel", "MLCLOutput", "__version__"]
