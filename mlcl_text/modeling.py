@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
@@ -12,6 +15,16 @@ from transformers.utils import ModelOutput
 from mlcl_text.configuration import MLCLConfig
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.losses.multi_level import ContrastiveHeadSpec
+
+ADAPTER_HEAD_FILE = "head.safetensors"
+# config settings that from_adapter carries over (the label tree, heads and LoRA go separately)
+_ADAPTER_CONFIG_KEYS = (
+    "pooling",
+    "classifier_dropout",
+    "max_segments",
+    "segment_pooling",
+    "restricted",
+)
 
 
 @dataclass
@@ -67,6 +80,8 @@ class MLCLModel(PreTrainedModel):
     def __init__(self, config: MLCLConfig):
         super().__init__(config)
         self.encoder = _encoder_from_config(config)
+        if config.lora is not None:
+            self.encoder = _with_lora(self.encoder, config.lora)
         hidden = config.encoder.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.classifier = nn.Linear(hidden, config.num_labels)
@@ -92,6 +107,7 @@ class MLCLModel(PreTrainedModel):
         :class:`MLCLConfig` (``pooling``, ``max_segments``, ...).
         """
         encoder = AutoModel.from_pretrained(encoder_name_or_path)
+        lora = config_kwargs.pop("lora", None)
         config = MLCLConfig(
             encoder=encoder.config.to_dict(),
             encoder_name_or_path=str(encoder_name_or_path),
@@ -110,6 +126,91 @@ class MLCLModel(PreTrainedModel):
             raise ValueError(
                 f"the encoder at {encoder_name_or_path!r} does not match its config: "
                 f"missing {missing[:5]}, unexpected {unexpected[:5]}"
+            )
+        if lora is not None:
+            model.enable_lora(lora)
+        return model
+
+    # ------------------------------------------------------------------ LoRA (PEFT)
+    def enable_lora(self, lora: dict) -> MLCLModel:
+        """Wrap the encoder with LoRA adapters (``r``, ``alpha``, ``dropout``, ``target_modules``).
+
+        The encoder's own weights are frozen; the adapters, the classifier and the heads train.
+        """
+        if self.config.lora is not None:
+            raise ValueError("LoRA is already enabled on this model")
+        self.encoder = _with_lora(self.encoder, lora)
+        self.config.lora = dict(lora)
+        return self
+
+    @property
+    def has_lora(self) -> bool:
+        return self.config.lora is not None
+
+    def merge_lora(self) -> MLCLModel:
+        """Fold the LoRA adapters into the encoder weights (for export); a no-op without LoRA."""
+        if self.has_lora:
+            self.encoder = self.encoder.merge_and_unload()
+            self.config.lora = None
+        return self
+
+    def save_adapter(self, directory: str | os.PathLike) -> None:
+        """Save only what LoRA training changed: the encoder adapters (PEFT format, in
+        ``directory/encoder_adapter``), the classifier and heads (``head.safetensors``) and the
+        config. :meth:`from_adapter` rebuilds the model from these and the base encoder."""
+        if not self.has_lora:
+            raise ValueError("this model has no LoRA adapters; use save_pretrained")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(directory / "encoder_adapter")
+        head_state = {
+            k: v.detach().contiguous().cpu()
+            for k, v in self.state_dict().items()
+            if not k.startswith("encoder.")
+        }
+        save_file(head_state, directory / ADAPTER_HEAD_FILE)
+        self.config.save_pretrained(directory)
+
+    @classmethod
+    def from_adapter(
+        cls, directory: str | os.PathLike, encoder_name_or_path: str | None = None
+    ) -> MLCLModel:
+        """Rebuild a model saved with :meth:`save_adapter` on top of its base encoder
+        (``encoder_name_or_path`` or the one recorded in the config)."""
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        config = MLCLConfig.from_pretrained(directory)
+        base = encoder_name_or_path or config.encoder_name_or_path
+        if not base:
+            raise ValueError(
+                f"{directory}: the config names no base encoder; pass encoder_name_or_path"
+            )
+        lora = config.lora
+        if lora is None:
+            raise ValueError(
+                f"{directory}: the config has no LoRA settings; load it with from_pretrained"
+            )
+        model = cls.from_encoder(
+            base,
+            config.tree,
+            heads=config.heads,
+            lora=lora,
+            **{key: getattr(config, key) for key in _ADAPTER_CONFIG_KEYS},
+        )
+        adapter = load_file(directory / "encoder_adapter" / "adapter_model.safetensors")
+        result = set_peft_model_state_dict(model.encoder, adapter)
+        if result.unexpected_keys:
+            raise ValueError(
+                f"{directory}: adapter weights do not fit the encoder: {result.unexpected_keys[:5]}"
+            )
+        missing, unexpected = model.load_state_dict(
+            load_file(directory / ADAPTER_HEAD_FILE), strict=False
+        )
+        if unexpected or [k for k in missing if not k.startswith("encoder.")]:
+            raise ValueError(
+                f"{directory}: head weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}"
             )
         return model
 
@@ -217,6 +318,24 @@ def _encoder_from_config(config: MLCLConfig) -> nn.Module:
         return AutoModel.from_config(encoder_config, add_pooling_layer=config.pooling == "pooler")
     except TypeError:  # encoders without an optional pooler (DistilBERT, ...)
         return AutoModel.from_config(encoder_config)
+
+
+def _with_lora(encoder: nn.Module, lora: dict) -> nn.Module:
+    from peft import LoraConfig, get_peft_model
+
+    unknown = set(lora) - {"r", "alpha", "dropout", "target_modules"}
+    if unknown:
+        raise ValueError(
+            f"unknown LoRA settings {sorted(unknown)}; use r, alpha, dropout, target_modules"
+        )
+    config = LoraConfig(
+        r=int(lora.get("r", 8)),
+        lora_alpha=float(lora.get("alpha", 16)),
+        lora_dropout=float(lora.get("dropout", 0.0)),
+        target_modules=lora.get("target_modules"),
+        bias="none",
+    )
+    return get_peft_model(encoder, config)
 
 
 def _inside(module: nn.Module, parent: nn.Module) -> bool:
