@@ -28,3 +28,46 @@ def tiny_encoder_dir(tmp_path_factory) -> str:
 @pytest.fixture
 def small_tree() -> LabelTree:
     return LabelTree.from_paths(["CS/ML", "CS/DB", "Bio/Genetics", "Bio/Genetics/CRISPR"], sep="/")
+
+
+CORPUS = [
+    "machine learning models classify documents into topics",
+    "databases store records in tables with indexes",
+    "genetics studies genes and heredity in organisms",
+    "gene editing with crispr changes dna sequences",
+    "neural networks learn representations from data",
+    "query optimisation speeds up database systems",
+    "the patient was admitted with chest pain and discharged home",
+    "hierarchical labels form a tree of topics and subtopics",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer():
+    """A WordPiece tokenizer trained here on a small corpus (vocabulary fits TINY_BERT)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=TINY_BERT["vocab_size"], special_tokens=specials)
+    tokenizer.train_from_iterator(CORPUS * 4, trainer=trainer)
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    fast = BertTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=TINY_BERT["max_position_embeddings"],
+    )
+    assert len(fast) <= TINY_BERT["vocab_size"]
+    return fast
