@@ -256,3 +256,20 @@ def test_short_training_lowers_the_loss_and_beats_chance(tmp_path, deterministic
     rng = np.random.default_rng(0)
     chance = f1_score(truth, (rng.random(truth.shape) < prior).astype(float), average="micro")
     assert f1 > chance + 0.2, (f1, chance)
+
+
+def test_bf16_mixed_precision_keeps_the_loss_in_float32(tmp_path, deterministic_encoder_dir):
+    data = separable_dataset(32, seed=8)
+    model = make_model(deterministic_encoder_dir)
+    trainer = trainer_for(model, make_args(tmp_path, bf16=True, max_steps=2, logging_steps=1), data)
+    batch = {k: v for k, v in default_data_collator([data[i] for i in range(8)]).items()}
+    # what accelerate does around the forward pass when bf16=True
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, outputs = trainer.compute_loss(model.train(), batch, return_outputs=True)
+    assert outputs.logits.dtype == torch.bfloat16
+    assert loss.dtype == torch.float32
+    trainer.train()
+    logs = [entry for entry in trainer.state.log_history if "loss" in entry]
+    assert all(
+        np.isfinite(entry[key]) for entry in logs for key in ("loss", "loss_cls", "loss_con/top")
+    )
