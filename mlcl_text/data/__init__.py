@@ -1,0 +1,6 @@
+"""Data sets as ``(DatasetDict, LabelTree)``: ``mlcl_text.data.load(name, path=None, **options)``."""
+
+from mlcl_text.data import files  # noqa: F401  (registers "files")
+from mlcl_text.data.registry import SPLITS, DataError, available, load, register
+
+__all__ = ["SPLITS", "DataError", "available", "load", "register"]

@@ -1,0 +1,312 @@
+"""Generic data: CSV, TSV, JSONL or Parquet files (or a Hub data set) plus an optional hierarchy.
+
+``load("files", path, ...)`` reads one file per split. Each row gives a text (one column, or
+several joined by a blank line) and a label field: a list (JSONL, Parquet), a JSON list
+written as a string (``'["a", "b"]'``) or a delimited string (``"a,b"``, ``label_separator``).
+The label tree comes from a hierarchy file (JSON ``{"child": "parent"}`` or a JSON list of
+label paths; TSV ``child<TAB>parent`` rows or one label path per row), from label paths in
+the data (``label_path_sep="/"``), or is flat.
+
+Bad rows (an empty text, a malformed label field, a label missing from the hierarchy) raise
+:class:`~mlcl_text.data.registry.DataError` naming the file, row and reason; with
+``on_error="skip"`` they are skipped and counted in a warning instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import Dataset, DatasetDict
+
+from mlcl_text.data.registry import SPLITS, DataError, register
+from mlcl_text.hierarchy import LabelTree
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+SPLIT_ALIASES = {
+    "train": ("train",),
+    "validation": ("validation", "valid", "dev", "val"),
+    "test": ("test",),
+}
+
+
+@register("files")
+def load_files(
+    path: str | None = None,
+    *,
+    train: str | None = None,
+    validation: str | None = None,
+    test: str | None = None,
+    hub_id: str | None = None,
+    text_columns: str | Sequence[str] = "text",
+    label_column: str = "labels",
+    label_separator: str = ",",
+    label_path_sep: str | None = None,
+    hierarchy: str | None = None,
+    hierarchy_sep: str = "/",
+    on_error: str = "raise",
+    holdout_fractions: tuple[float, float] = (0.1, 0.1),
+    seed: int = 0,
+) -> tuple[DatasetDict, LabelTree]:
+    """Load splits from files (``path``: a folder with ``train.*``, ``validation.*``/``dev.*``,
+    ``test.*``; or ``train=``/``validation=``/``test=`` file paths) or from ``hub_id``.
+
+    Missing validation/test splits are carved from train: a seeded permutation, the first
+    ``holdout_fractions[1]`` of the rows → test, the next ``holdout_fractions[0]`` →
+    validation (only the missing ones are carved).
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    columns = [text_columns] if isinstance(text_columns, str) else list(text_columns)
+    tree = read_hierarchy(hierarchy, hierarchy_sep) if hierarchy else None
+    reader = _RowParser(columns, label_column, label_separator, tree, on_error)
+
+    if hub_id is not None:
+        from datasets import load_dataset
+
+        hub = load_dataset(hub_id)
+        parsed = {
+            split: reader.parse(
+                f"{hub_id}[{split}]", ((i + 1, dict(row)) for i, row in enumerate(hub[split]))
+            )
+            for split in hub
+        }
+        parsed = {_canonical_split(name) or name: rows for name, rows in parsed.items()}
+    else:
+        files = _split_files(path, {"train": train, "validation": validation, "test": test})
+        parsed = {split: reader.parse(str(file), _read_rows(file)) for split, file in files.items()}
+    if "train" not in parsed:
+        raise DataError("no training split found (give train=..., or a folder with a train.* file)")
+    parsed = _carve_missing(parsed, holdout_fractions, seed)
+
+    if tree is None:
+        names = sorted(
+            {label for rows in parsed.values() for row in rows for label in row["labels"]}
+        )
+        tree = (
+            LabelTree.from_paths(names, sep=label_path_sep)
+            if label_path_sep
+            else LabelTree.from_labels(names)
+        )
+    closed = {split: _close_labels(rows, tree) for split, rows in parsed.items()}
+    data = DatasetDict(
+        {
+            split: Dataset.from_list(closed[split], features=None) if closed[split] else _empty()
+            for split in SPLITS
+        }
+    )
+    return data, tree
+
+
+def read_hierarchy(path: str | Path, sep: str = "/") -> LabelTree:
+    """A LabelTree from a JSON (``{"child": "parent"}`` or ``["a/b", ...]``) or TSV file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"hierarchy file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            content = json.loads(text)
+            if isinstance(content, dict):
+                return LabelTree.from_parents({str(k): (v or None) for k, v in content.items()})
+            if isinstance(content, list):
+                return LabelTree.from_paths([str(p) for p in content], sep=sep)
+            raise DataError(
+                f"{path}: expected a JSON object (child → parent) or a list of label paths"
+            )
+        rows = [line.split("\t") for line in text.splitlines() if line.strip()]
+        if all(len(row) == 1 for row in rows):
+            return LabelTree.from_paths([row[0].strip() for row in rows], sep=sep)
+        for number, row in enumerate(rows, start=1):
+            if len(row) != 2:
+                raise DataError(
+                    f"{path}, row {number}: expected 'child<TAB>parent', got {len(row)} fields"
+                )
+        return LabelTree.from_parents([(c.strip(), p.strip() or None) for c, p in rows])
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}: not valid JSON ({error})") from error
+    except DataError:
+        raise
+    except ValueError as error:
+        raise DataError(f"{path}: {error}") from error
+
+
+class _RowParser:
+    def __init__(self, columns, label_column, separator, tree, on_error):
+        self.columns, self.label_column, self.separator = columns, label_column, separator
+        self.tree, self.on_error = tree, on_error
+
+    def parse(
+        self, source: str, rows: Iterator[tuple[int, dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        kept, skipped = [], Counter()
+        for number, row in rows:
+            try:
+                kept.append(self._parse_row(source, number, row))
+            except DataError as error:
+                if self.on_error == "raise":
+                    raise
+                skipped[error.reason] += 1
+        if skipped:
+            logger.warning(
+                "%s: skipped %d rows (%s)",
+                source,
+                sum(skipped.values()),
+                ", ".join(f"{n} × {reason}" for reason, n in skipped.most_common()),
+            )
+        return kept
+
+    def _parse_row(self, source: str, number: int, row: dict[str, Any]) -> dict[str, Any]:
+        missing = [c for c in [*self.columns, self.label_column] if c not in row]
+        if missing:
+            raise _row_error(source, number, "missing column", f"missing column(s) {missing}")
+        parts = [
+            str(row[c]).strip() for c in self.columns if row[c] is not None and str(row[c]).strip()
+        ]
+        if not parts:
+            raise _row_error(source, number, "empty text", "empty text")
+        labels = self._labels(source, number, row[self.label_column])
+        if self.tree is not None:
+            unknown = [label for label in labels if label not in self.tree]
+            if unknown:
+                raise _row_error(source, number, "unknown label", f"unknown label {unknown[0]!r}")
+        record = {"text": "\n\n".join(parts), "labels": labels}
+        record["id"] = (
+            str(row["id"]) if row.get("id") is not None else f"{Path(source).name}:{number}"
+        )
+        return record
+
+    def _labels(self, source: str, number: int, value: Any) -> list[str]:
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                try:
+                    value = json.loads(stripped)
+                except json.JSONDecodeError:
+                    raise _row_error(
+                        source, number, "malformed labels", f"malformed label list {value!r}"
+                    ) from None
+            else:
+                value = (
+                    [part.strip() for part in stripped.split(self.separator)] if stripped else []
+                )
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _row_error(source, number, "malformed labels", f"malformed label field {value!r}")
+        return list(dict.fromkeys(v.strip() for v in value))
+
+
+def _row_error(source: str, number: int, reason: str, detail: str) -> DataError:
+    return DataError(f"{source}, row {number}: {detail}", reason=reason)
+
+
+def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(row number, row)``; for CSV/TSV the number is the line, the header being line 1."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            for row in reader:
+                yield reader.line_num, row
+    elif suffix in (".jsonl", ".json"):
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise DataError(
+                        f"{path}, row {number}: not a JSON object ({error.msg})"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise DataError(f"{path}, row {number}: not a JSON object")
+                yield number, row
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for number, row in enumerate(pq.read_table(path).to_pylist(), start=1):
+            yield number, row
+    else:
+        raise DataError(
+            f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SUFFIXES)}"
+        )
+
+
+def _split_files(path: str | None, given: dict[str, str | None]) -> dict[str, Path]:
+    files = {split: Path(p) for split, p in given.items() if p is not None}
+    if path is not None:
+        folder = Path(path)
+        if folder.is_file():
+            files.setdefault("train", folder)
+        elif folder.is_dir():
+            for split, aliases in SPLIT_ALIASES.items():
+                if split in files:
+                    continue
+                found = [
+                    folder / f"{a}{s}"
+                    for a in aliases
+                    for s in SUFFIXES
+                    if (folder / f"{a}{s}").is_file()
+                ]
+                if len(found) > 1:
+                    raise DataError(
+                        f"{folder}: several files for the {split} split: {[f.name for f in found]}"
+                    )
+                if found:
+                    files[split] = found[0]
+        else:
+            raise DataError(f"{folder} does not exist")
+    for split, file in files.items():
+        if not file.is_file():
+            raise DataError(f"the {split} file {file} does not exist")
+    return files
+
+
+def _canonical_split(name: str) -> str | None:
+    return next((split for split, aliases in SPLIT_ALIASES.items() if name in aliases), None)
+
+
+def _carve_missing(
+    parsed: dict[str, list], fractions: tuple[float, float], seed: int
+) -> dict[str, list]:
+    missing = [split for split in ("validation", "test") if split not in parsed]
+    if not missing:
+        return parsed
+    train = parsed["train"]
+    order = np.random.default_rng(seed).permutation(len(train))
+    sizes = {
+        "validation": round(fractions[0] * len(train)),
+        "test": round(fractions[1] * len(train)),
+    }
+    start = 0
+    for split in ("test", "validation"):
+        if split in missing:
+            parsed[split] = [train[i] for i in sorted(order[start : start + sizes[split]])]
+            start += sizes[split]
+    parsed["train"] = [train[i] for i in sorted(order[start:])]
+    return parsed
+
+
+def _close_labels(rows: list[dict[str, Any]], tree: LabelTree) -> list[dict[str, Any]]:
+    order = {name: i for i, name in enumerate(tree.names)}
+    closed = []
+    for row in rows:
+        labels = set(row["labels"])
+        for label in row["labels"]:
+            labels.update(tree.ancestors(label))
+        closed.append({**row, "labels": sorted(labels, key=order.__getitem__)})
+    return closed
+
+
+def _empty() -> Dataset:
+    return Dataset.from_dict({"text": [], "labels": [], "id": []})

@@ -1,0 +1,58 @@
+"""The dataset registry: ``load(name, path=None, **options) -> (DatasetDict, LabelTree)``.
+
+Every loader returns a ``datasets.DatasetDict`` with the splits ``train``, ``validation`` and
+``test``, each with a ``text`` column (``str``) and a ``labels`` column (``list[str]``: the
+document's label names, closed under ancestors, so every name is a node of the tree), and
+the :class:`~mlcl_text.hierarchy.LabelTree` of the data set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from datasets import DatasetDict
+
+from mlcl_text.hierarchy import LabelTree
+
+Loader = Callable[..., tuple[DatasetDict, LabelTree]]
+
+_LOADERS: dict[str, Loader] = {}
+SPLITS = ("train", "validation", "test")
+
+
+class DataError(ValueError):
+    """Bad input data; the message names the file, row and reason.
+
+    ``reason`` is a short category ("empty text", "unknown label", ...) for skip counts.
+    """
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
+
+
+def register(name: str) -> Callable[[Loader], Loader]:
+    """Decorator: make a loader available as ``load(name, ...)``."""
+
+    def add(loader: Loader) -> Loader:
+        if name in _LOADERS:
+            raise ValueError(f"a data set named {name!r} is already registered")
+        _LOADERS[name] = loader
+        return loader
+
+    return add
+
+
+def available() -> list[str]:
+    """Names that :func:`load` accepts."""
+    return sorted(_LOADERS)
+
+
+def load(name: str, path: str | None = None, **options: Any) -> tuple[DatasetDict, LabelTree]:
+    """Load the data set ``name`` (see :func:`available`) from ``path`` with its ``options``."""
+    try:
+        loader = _LOADERS[name]
+    except KeyError:
+        raise ValueError(f"unknown data set {name!r}; available: {', '.join(available())}") from None
+    return loader(path, **options)
