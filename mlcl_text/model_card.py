@@ -8,13 +8,13 @@ contains training text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
 from mlcl_text.modeling import MLCLModel
+from mlcl_text.resources import model_cards_dir
 
 TEMPLATE = "mlcl_model.md"
 
@@ -106,10 +106,7 @@ class ModelCardInfo:
 
 def template_directory() -> Path:
     """The folder holding the card templates (``model_cards/``)."""
-    try:
-        return Path(str(files("mlcl_text.model_cards")))
-    except ModuleNotFoundError:  # editable install or source checkout: the top-level folder
-        return Path(__file__).resolve().parents[1] / "model_cards"
+    return model_cards_dir()
 
 
 def render_model_card(

@@ -20,7 +20,7 @@ def test_every_subpackage_is_listed():
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
         for init in (ROOT / "mlcl_text").rglob("__init__.py")
-    } | {"mlcl_text.model_cards"}
+    } | {"mlcl_text.model_cards", "mlcl_text.bundled_recipes"}
     assert found == listed
 
 

@@ -54,5 +54,5 @@ def load(name: str, path: str | None = None, **options: Any) -> tuple[DatasetDic
     try:
         loader = _LOADERS[name]
     except KeyError:
-        raise ValueError(f"unknown data set {name!r}; available: {', '.join(available())}") from None
+        raise DataError(f"unknown data set {name!r}; available: {', '.join(available())}") from None
     return loader(path, **options)

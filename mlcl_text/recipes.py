@@ -1,0 +1,184 @@
+"""YAML recipes: one file per data set and method, flat keys grouped by comment headers.
+
+A recipe holds model keys, data keys, loss keys and any ``TrainingArguments`` /
+:class:`~mlcl_text.trainer.MLCLTrainingArguments` field (transformers 5 names)::
+
+    # model
+    model_name_or_path: bert-base-uncased
+    pooling: pooler
+    max_length: 512
+    # data
+    dataset: wos
+    dataset_path: data/WebOfScience
+    subset: {method: k_per_label, k: 5, seed: 0}
+    # losses
+    heads:
+      - {name: domain, positives: all, level: 1, temperature: 0.1}
+    # training
+    output_dir: outputs/wos-mlcl
+    learning_rate: 2.0e-5
+    num_train_epochs: 10
+
+Unknown keys are errors that name the key, the file and the closest known key. Command-line
+overrides are ``key=value`` with a YAML value (``learning_rate=3e-5``,
+``dataset_options.max_train=200``, ``heads=[]``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlcl_text.losses.multi_level import ContrastiveHeadSpec
+from mlcl_text.trainer import MLCLTrainingArguments
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads ``1e-3`` as a string; recipes mean a float (as YAML 1.2 does)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str):
+    """Parse recipe YAML (floats such as ``3e-5`` included)."""
+    return yaml.load(text, Loader=_Loader)
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class Recipe:
+    """A parsed recipe (see the module docstring for the file format)."""
+
+    # model
+    model_name_or_path: str
+    pooling: str = "cls"
+    max_length: int = 128
+    max_segments: int = 1
+    segment_pooling: str = "max"
+    classifier_dropout: float = 0.1
+    lora: dict | None = None
+    # data
+    dataset: str = "debtags"
+    dataset_path: str | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    subset: dict[str, Any] | None = None
+    max_eval_samples: int | None = None
+    restricted: bool = False
+    # losses
+    heads: list[dict[str, Any]] = field(default_factory=list)
+    pos_weight: str | None = None
+    # training: every other key, as TrainingArguments fields
+    training: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    def head_specs(self) -> list[ContrastiveHeadSpec]:
+        return [ContrastiveHeadSpec.from_dict(h) for h in self.heads]
+
+    def training_arguments(self, **overrides: Any) -> MLCLTrainingArguments:
+        return MLCLTrainingArguments(**{**self.training, **overrides})
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.training["output_dir"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat form, as in a recipe file."""
+        flat = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("training", "source")
+        }
+        return {**flat, **self.training}
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(
+            yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+
+
+RECIPE_KEYS = {f.name for f in dataclasses.fields(Recipe)} - {"training", "source"}
+TRAINING_KEYS = {f.name for f in dataclasses.fields(MLCLTrainingArguments) if f.init}
+POSITIVE_WEIGHTS = (None, "balanced")
+
+
+def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Recipe:
+    """Read a recipe file and apply ``key=value`` overrides."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"recipe file {path} does not exist")
+    try:
+        content = parse_yaml(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise RecipeError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(content, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping of keys to values")
+    for override in overrides:
+        apply_override(content, override, str(path))
+    return recipe_from_dict(content, source=str(path))
+
+
+def apply_override(content: dict[str, Any], override: str, source: str = "command line") -> None:
+    """Set ``key=value`` (YAML value; dots reach into mappings) in ``content``."""
+    key, sep, raw = override.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"override {override!r} is not of the form key=value")
+    try:
+        value = parse_yaml(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    *parents, last = key.strip().split(".")
+    target = content
+    for part in parents:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise RecipeError(f"override {override!r}: {part!r} in {source} is not a mapping")
+    target[last] = value
+
+
+def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Recipe:
+    """Validate flat recipe keys and split them into recipe fields and training arguments."""
+    where = source or "recipe"
+    unknown = [k for k in content if k not in RECIPE_KEYS and k not in TRAINING_KEYS]
+    if unknown:
+        key = unknown[0]
+        guess = difflib.get_close_matches(key, sorted(RECIPE_KEYS | TRAINING_KEYS), n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        renamed = {"warmup_ratio": " (transformers 5: use a float warmup_steps)"}.get(key, "")
+        raise RecipeError(f"{where}: unknown key {key!r}{renamed or hint}")
+    if "model_name_or_path" not in content:
+        raise RecipeError(f"{where}: model_name_or_path is required")
+    fields = {k: v for k, v in content.items() if k in RECIPE_KEYS}
+    training = {k: v for k, v in content.items() if k in TRAINING_KEYS}
+    training.setdefault("output_dir", str(Path("outputs") / Path(source or "run").stem))
+    recipe = Recipe(**fields, training=training, source=source)
+    if recipe.pos_weight not in POSITIVE_WEIGHTS:
+        raise RecipeError(
+            f"{where}: pos_weight must be one of {POSITIVE_WEIGHTS}, got {recipe.pos_weight!r}"
+        )
+    try:
+        recipe.head_specs()
+        recipe.training_arguments()
+    except (TypeError, ValueError) as error:
+        raise RecipeError(f"{where}: {error}") from None
+    return recipe

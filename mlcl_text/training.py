@@ -1,0 +1,109 @@
+"""Run a recipe: load data, take a subset, tokenise, build the model, train, evaluate, save.
+
+The output folder receives the trained model and tokenizer (``save_pretrained``; a full
+mlcl-text model), ``recipe.yaml`` (the recipe as run, overrides applied), the subset index
+file when a subset was used, and ``metrics.json`` with the validation and test scores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoTokenizer
+
+from mlcl_text.data import load
+from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
+from mlcl_text.hierarchy import LabelTree
+from mlcl_text.metrics import evaluate_predictions
+from mlcl_text.modeling import MLCLModel
+from mlcl_text.recipes import Recipe
+from mlcl_text.trainer import MLCLTrainer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingResult:
+    output_dir: Path
+    metrics: dict[str, dict[str, float]]
+
+
+def train_from_recipe(recipe: Recipe) -> TrainingResult:
+    """Train and evaluate as the recipe says; see the module docstring for what is written."""
+    output_dir = recipe.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    data, tree = load(recipe.dataset, recipe.dataset_path, **recipe.dataset_options)
+    if recipe.subset:
+        from mlcl_text.data.subsets import make_subset
+
+        subset = make_subset(dict(recipe.subset), data["train"], tree)
+        subset.save(output_dir / "subset.json", overwrite=True)
+        data["train"] = subset.apply(data["train"])
+        if subset.unreachable:
+            logger.warning("labels below the requested count: %s", subset.unreachable)
+    if recipe.max_eval_samples is not None:
+        for split in ("validation", "test"):
+            data[split] = data[split].select(range(min(recipe.max_eval_samples, len(data[split]))))
+    recipe.save(output_dir / "recipe.yaml")
+
+    tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
+    encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
+    model = MLCLModel.from_encoder(
+        recipe.model_name_or_path,
+        tree,
+        heads=recipe.head_specs(),
+        pooling=recipe.pooling,
+        max_segments=recipe.max_segments,
+        segment_pooling=recipe.segment_pooling,
+        classifier_dropout=recipe.classifier_dropout,
+        lora=recipe.lora,
+        restricted=recipe.restricted,
+    )
+    has_validation = len(encoded["validation"]) > 0
+    args = recipe.training_arguments(**({} if has_validation else {"eval_strategy": "no"}))
+    trainer = MLCLTrainer(
+        model=model,
+        args=args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded["validation"] if has_validation else None,
+        data_collator=MultiLabelCollator(tokenizer),
+        pos_weight=balanced_pos_weight(encoded["train"])
+        if recipe.pos_weight == "balanced"
+        else None,
+    )
+    trainer.train()
+    trainer.save_model(str(output_dir))
+    tokenizer.save_pretrained(output_dir)
+
+    metrics = {}
+    for split in ("validation", "test"):
+        if len(encoded[split]):
+            metrics[split] = score_split(trainer, encoded[split], tree)
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    return TrainingResult(output_dir, metrics)
+
+
+def score_split(trainer: MLCLTrainer, split, tree: LabelTree) -> dict[str, Any]:
+    """Metrics of the trainer's model on an encoded split (threshold 0.5)."""
+    prediction = trainer.predict(split)
+    logits = (
+        prediction.predictions[0]
+        if isinstance(prediction.predictions, tuple)
+        else prediction.predictions
+    )
+    probabilities = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+    return evaluate_predictions(np.asarray(split["labels"]), probabilities, tree=tree)
+
+
+def balanced_pos_weight(split) -> torch.Tensor:
+    """``negatives / positives`` per label (1 for labels without positives), for the BCE."""
+    labels = np.asarray(split["labels"], dtype=np.float64)
+    positives = labels.sum(axis=0)
+    weight = np.where(positives > 0, (len(labels) - positives) / np.maximum(positives, 1), 1.0)
+    return torch.tensor(weight, dtype=torch.float32)

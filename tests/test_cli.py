@@ -1,0 +1,134 @@
+"""The mlcl-text command: train, evaluate, predict, export and errors, on a tiny model."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import pytest
+import yaml
+
+from mlcl_text.cli import main
+from mlcl_text.resources import recipes_dir
+
+TOPICS = {
+    "CS/ML": "neural networks learn representations from data",
+    "CS/DB": "query optimisation speeds up database systems",
+    "Bio/Genetics": "gene editing with crispr changes dna sequences",
+}
+
+
+@pytest.fixture
+def model_dir(tmp_path, tiny_encoder_dir, tiny_tokenizer):
+    folder = tmp_path / "tiny-model"
+    shutil.copytree(tiny_encoder_dir, folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for split, copies in (("train", 8), ("validation", 2), ("test", 2)):
+        rows = [
+            {"text": f"{text} {i}", "labels": [label]}
+            for i in range(copies)
+            for label, text in TOPICS.items()
+        ]
+        (folder / f"{split}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+        )
+    return folder
+
+
+def _recipe(tmp_path, model_dir, data_dir, **extra):
+    recipe = {
+        "model_name_or_path": str(model_dir),
+        "max_length": 24,
+        "dataset": "files",
+        "dataset_path": str(data_dir),
+        "dataset_options": {"label_path_sep": "/"},
+        "heads": [{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
+        "output_dir": str(tmp_path / "run"),
+        "max_steps": 3,
+        "per_device_train_batch_size": 8,
+        "report_to": "none",
+        "save_strategy": "no",
+        "use_cpu": True,
+        "disable_tqdm": True,
+        **extra,
+    }
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    return path
+
+
+def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, monkeypatch):
+    recipe = _recipe(tmp_path, model_dir, data_dir)
+    assert main(["train", str(recipe), "learning_rate=1e-3"]) == 0
+    run = tmp_path / "run"
+    assert {
+        "config.json",
+        "model.safetensors",
+        "recipe.yaml",
+        "metrics.json",
+        "tokenizer.json",
+    } <= {p.name for p in run.iterdir()}
+    assert yaml.safe_load((run / "recipe.yaml").read_text())["learning_rate"] == 1e-3
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) == {"validation", "test"} and "micro_f1" in metrics["test"]
+    assert "test: micro_f1" in capsys.readouterr().out
+
+    assert main(["evaluate", str(run), "--split", "validation"]) == 0
+    scores = json.loads((run / "metrics-validation.json").read_text())
+    assert 0.0 <= scores["micro_f1"] <= 1.0 and "violation_rate" in scores
+
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("gene editing with crispr\n\nquery optimisation\n")
+    )
+    capsys.readouterr()
+    assert main(["predict", str(run), "--threshold", "0.0", "--consistent"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(lines) == 2  # the blank line is skipped
+    assert lines[0]["labels"] == ["Bio", "Bio/Genetics", "CS", "CS/DB", "CS/ML"]  # threshold 0: all
+    assert set(lines[0]["scores"]) == set(lines[0]["labels"])
+
+    assert main(["export", str(run), str(tmp_path / "exported"), "--form", "full"]) == 0
+    assert (tmp_path / "exported" / "README.md").exists()
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path, model_dir, data_dir, capsys):
+    assert main(["train", str(tmp_path / "missing.yaml")]) == 2
+    assert "recipe file" in capsys.readouterr().err
+    recipe = _recipe(tmp_path, model_dir, data_dir)
+    assert main(["train", str(recipe), "learnin_rate=1"]) == 2
+    assert "unknown key 'learnin_rate' (did you mean 'learning_rate'?)" in capsys.readouterr().err
+    assert main(["train", str(recipe), "dataset=nonexistent"]) == 2
+    assert "unknown data set 'nonexistent'" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "no-model")]) == 2
+    assert "not a trained model folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "train" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "export", "push", "demo"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: mlcl-text" in capsys.readouterr().out
+
+
+def test_bundled_recipes_parse():
+    from mlcl_text.recipes import load_recipe
+
+    files = sorted(recipes_dir().glob("*/*.yaml"))
+    recipes = [f for f in files if f.parent.name != "accelerate_configs"]
+    assert {f.parent.name for f in recipes} == {"demo", "wos", "rcv1"}
+    for path in recipes:
+        recipe = load_recipe(path)
+        assert recipe.head_specs() is not None
+        assert path.stem in {"bce", "supcon", "sd", "himulcone", "mlcl", "mlcl-5shot"}
