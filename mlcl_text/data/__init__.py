@@ -1,6 +1,10 @@
 """Data sets as ``(DatasetDict, LabelTree)``: ``mlcl_text.data.load(name, path=None, **options)``."""
 
-from mlcl_text.data import files  # noqa: F401  (registers "files")
+from mlcl_text.data import (
+    files,  # noqa: F401  (registers "files")
+    rcv1,  # noqa: F401  (registers "rcv1")
+    wos,  # noqa: F401  (registers "wos")
+)
 from mlcl_text.data.registry import SPLITS, DataError, available, load, register
 
 __all__ = ["SPLITS", "DataError", "available", "load", "register"]
