@@ -1,6 +1,7 @@
 """Data sets as ``(DatasetDict, LabelTree)``: ``mlcl_text.data.load(name, path=None, **options)``."""
 
 from mlcl_text.data import (
+    debtags,  # noqa: F401  (registers "debtags")
     files,  # noqa: F401  (registers "files")
     rcv1,  # noqa: F401  (registers "rcv1")
     wos,  # noqa: F401  (registers "wos")

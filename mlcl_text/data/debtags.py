@@ -1,0 +1,135 @@
+"""The embedded demo data set: Debian package descriptions labelled with their debtags.
+
+``load("debtags")`` needs no network: it reads ``mlcl_text/data/debtags/debtags.jsonl.gz``,
+shipped inside the package and built by ``scripts/build_debtags.py`` from Debian bookworm's
+``Packages`` and ``Translation-en`` indexes (provenance, licence, label rule and statistics in
+``mlcl_text/data/debtags/README.md``). Labels are debtags such as ``devel::lang:python``,
+``use::editing`` or ``game::strategy``: a three-level tree facet → tag → subtag.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from datasets import Dataset, DatasetDict, Features, List, Value
+
+from mlcl_text.data.registry import SPLITS, DataError, register
+from mlcl_text.hierarchy import LabelTree
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+
+    from importlib.resources.abc import Traversable
+
+DATA_FILE = "debtags.jsonl.gz"
+#: Separators of debtags: ``facet::tag:subtag``.
+SEPARATORS = ("::", ":")
+FEATURES = Features(
+    {"text": Value("string"), "labels": List(Value("string")), "id": Value("string")}
+)
+
+
+def packaged_file() -> Traversable:
+    """The data file shipped with mlcl-text."""
+    return files("mlcl_text.data") / "debtags" / DATA_FILE
+
+
+@register("debtags")
+def load_debtags(
+    path: str | None = None, *, max_train: int | None = None, seed: int = 0
+) -> tuple[DatasetDict, LabelTree]:
+    """Load the debtags data set as ``(DatasetDict, LabelTree)``; no network needed.
+
+    Args:
+        path: a file written by ``scripts/build_debtags.py`` (``.jsonl.gz`` or plain
+            ``.jsonl``) or the folder holding ``debtags.jsonl.gz``; default: the file shipped
+            in the package.
+        max_train: keep at most this many training documents, drawn with
+            ``numpy.random.default_rng(seed).permutation`` and kept in file order (for quick
+            demos); validation and test are untouched. ``None`` keeps them all.
+        seed: seed of that subsample.
+
+    Every split has the columns ``text`` (short description, newline, long description),
+    ``labels`` (debtags closed under ancestors: ``devel::lang:python`` comes with ``devel``
+    and ``devel::lang``, in tree order) and ``id`` (the Debian package name). The tree is
+    ``LabelTree.from_paths(sorted labels of all splits, sep=("::", ":"))``. Bad rows raise
+    :class:`~mlcl_text.data.registry.DataError` naming the file, line and reason.
+    """
+    if max_train is not None and (
+        isinstance(max_train, bool) or not isinstance(max_train, int | np.integer) or max_train < 0
+    ):
+        raise ValueError(f"max_train must be a non-negative integer or None, got {max_train!r}")
+    rows = _read_rows(path)
+    tree = LabelTree.from_paths(
+        sorted({label for row in rows for label in row["labels"]}), sep=SEPARATORS
+    )
+    columns: dict[str, dict[str, list]] = {s: {"text": [], "labels": [], "id": []} for s in SPLITS}
+    for row in rows:
+        closed = {a for label in row["labels"] for a in (*tree.ancestors(label), label)}
+        column = columns[row["split"]]
+        column["text"].append(row["text"])
+        column["labels"].append(sorted(closed, key=tree.index))
+        column["id"].append(row["id"])
+    dataset = DatasetDict({s: Dataset.from_dict(columns[s], features=FEATURES) for s in SPLITS})
+    if max_train is not None and max_train < len(dataset["train"]):
+        keep = np.random.default_rng(seed).permutation(len(dataset["train"]))[:max_train]
+        dataset["train"] = dataset["train"].select(np.sort(keep))
+    return dataset, tree
+
+
+def _read_rows(path: str | None) -> list[dict]:
+    if path is None:
+        resource = packaged_file()
+        source = str(resource)
+        data = resource.read_bytes()
+        gzipped = True
+    else:
+        file = Path(path)
+        if file.is_dir():
+            file = file / DATA_FILE
+        if not file.is_file():
+            raise FileNotFoundError(f"no debtags data file at {file}")
+        source = str(file)
+        data = file.read_bytes()
+        gzipped = file.suffix == ".gz"
+    if gzipped:
+        data = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+    rows = []
+    seen: set[str] = set()
+    for number, line in enumerate(data.decode("utf-8").split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(f"{where}: not a JSON object ({error})") from None
+        rows.append(_check_row(row, where, seen))
+    if not rows:
+        raise DataError(f"{source}: no rows")
+    return rows
+
+
+def _check_row(row: object, where: str, seen: set[str]) -> dict:
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: not a JSON object")
+    for key in ("id", "split", "text"):
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            raise DataError(f"{where}: {key!r} must be a non-empty string, got {row.get(key)!r}")
+    if row["split"] not in SPLITS:
+        raise DataError(f"{where}: split must be one of {SPLITS}, got {row['split']!r}")
+    labels = row.get("labels")
+    if (
+        not isinstance(labels, list)
+        or not labels
+        or not all(isinstance(label, str) and label.strip() for label in labels)
+    ):
+        raise DataError(f"{where}: 'labels' must be a non-empty list of strings, got {labels!r}")
+    if row["id"] in seen:
+        raise DataError(f"{where}: id {row['id']!r} is used twice")
+    seen.add(row["id"])
+    return row
