@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
     )
     evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    evaluate.add_argument("--threshold", type=float, default=0.5)
+    evaluate.add_argument(
+        "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
+    )
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument(
         "--output", help="metrics JSON file (default: MODEL/metrics-<split>.json)"
@@ -79,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="label texts, one per line of stdin (or --input)")
     predict.add_argument("model", help="training output folder or exported full model")
     predict.add_argument("--input", help="text file with one text per line (default: stdin)")
-    predict.add_argument("--threshold", type=float, default=0.5)
+    predict.add_argument(
+        "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
+    )
     predict.add_argument(
         "--consistent", action="store_true", help="predict a label only with its parent"
     )
@@ -169,14 +173,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise DataError(f"the labels of data set {name!r} differ from the model's label tree")
     split = data[args.split]
     probabilities = _probabilities(model, tokenizer, split["text"], args.batch_size, recipe)
+    threshold = _threshold(args.model, args.threshold, tree)
     metrics = evaluate_predictions(
-        tree.encode(split["labels"]), probabilities, tree=tree, threshold=args.threshold
+        tree.encode(split["labels"]), probabilities, tree=tree, threshold=threshold
     )
     output = Path(args.output) if args.output else Path(args.model) / f"metrics-{args.split}.json"
     output.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     print(
         yaml.safe_dump(
-            {f"{name}/{args.split}": {k: round(v, 4) for k, v in metrics.items()}}, sort_keys=False
+            {f"{name}/{args.split}": {k: round(float(v), 4) for k, v in metrics.items()}},
+            sort_keys=False,
         )
     )
     return 0
@@ -200,11 +206,9 @@ def run_predict(args: argparse.Namespace) -> int:
         recipe = {**recipe, "max_length": args.max_length}
     probabilities = _probabilities(model, tokenizer, texts, args.batch_size, recipe)
     names = model.config.tree.names
-    for labels, row in zip(
-        label_predictions(model, probabilities, args.threshold, args.consistent),
-        probabilities,
-        strict=True,
-    ):
+    threshold = _threshold(args.model, args.threshold, model.config.tree)
+    predictions = label_predictions(model, probabilities, threshold, args.consistent)
+    for labels, row in zip(predictions, probabilities, strict=True):
         scores = {
             names[i]: round(float(row[i]), 4) for i in range(len(names)) if names[i] in labels
         }
@@ -216,7 +220,8 @@ def run_export(args: argparse.Namespace) -> int:
     from mlcl_text.export import export_model
 
     model, tokenizer, _ = _load_model(args.model)
-    folder = export_model(model, args.output, args.form, tokenizer=tokenizer)
+    thresholds = _stored_thresholds(args.model, model.config.tree)
+    folder = export_model(model, args.output, args.form, tokenizer=tokenizer, thresholds=thresholds)
     print(f"exported {args.model} as {args.form} to {folder}")
     return 0
 
@@ -231,6 +236,7 @@ def run_push(args: argparse.Namespace) -> int:
         form=args.form,
         private=args.private,
         tokenizer=tokenizer,
+        thresholds=_stored_thresholds(args.model, model.config.tree),
         data_use_agreement=args.data_use_agreement,
     )
     print(f"pushed {args.model} as {args.form} to https://huggingface.co/{args.repo_id}")
@@ -255,6 +261,21 @@ def _load_model(path: str):
     return model, tokenizer, recipe
 
 
+def _stored_thresholds(model_dir: str, tree):
+    from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
+
+    path = Path(model_dir) / THRESHOLDS_FILE
+    return Thresholds.load(path, labels=tree) if path.is_file() else None
+
+
+def _threshold(model_dir: str, given: float | None, tree):
+    """``given``, else the per-label vector of the model's thresholds.json, else 0.5."""
+    if given is not None:
+        return given
+    stored = _stored_thresholds(model_dir, tree)
+    return stored.array(len(tree)) if stored is not None else 0.5
+
+
 def _probabilities(model, tokenizer, texts, batch_size, recipe):
     from mlcl_text.inference import predict_probabilities
 
@@ -270,7 +291,13 @@ def _probabilities(model, tokenizer, texts, batch_size, recipe):
 
 def _print_summary(output_dir: Path, metrics: dict) -> None:
     print(f"model, tokenizer and metrics written to {output_dir}")
-    for split, scores in metrics.items():
+    threshold = metrics.get("thresholds", {}).get("global")
+    if threshold is not None:
+        print(f"  decision threshold (tuned on validation): {threshold:.2f}")
+    for split in ("validation", "test"):
+        if split not in metrics:
+            continue
+        scores = metrics[split]
         shown = ", ".join(
             f"{k} {scores[k]:.4f}" for k in ("micro_f1", "macro_f1", "samples_f1") if k in scores
         )

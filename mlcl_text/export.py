@@ -34,6 +34,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 from mlcl_text.model_card import ModelCardInfo, render_model_card
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.sentence_transformers_files import write_sentence_transformers_files
+from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
 
 FORMS = ("full", "classifier", "encoder")
 
@@ -49,8 +50,10 @@ def export_model(
     tokenizer: PreTrainedTokenizerBase | None = None,
     card_info: ModelCardInfo | None = None,
     repo_id: str | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Path:
-    """Write ``model`` in ``form`` to ``directory`` (new or empty) with tokenizer and card."""
+    """Write ``model`` in ``form`` to ``directory`` (new or empty) with tokenizer, tuned
+    decision thresholds (``thresholds.json``) and card."""
     if form not in FORMS:
         raise ValueError(f"form must be one of {FORMS}, got {form!r}")
     directory = Path(directory)
@@ -76,6 +79,12 @@ def export_model(
             merged.config.pooling,
             max_seq_length=max_length if max_length and max_length < 100_000 else None,
         )
+    if thresholds is not None:
+        thresholds.save(directory / THRESHOLDS_FILE, labels=merged.config.tree)
+        if card_info is None or card_info.threshold is None:
+            card_info = dataclasses.replace(
+                card_info or ModelCardInfo(), threshold=thresholds.global_threshold
+            )
     render_model_card(merged, card_info, form=form, repo_id=repo_id).save(directory / "README.md")
     return directory
 
@@ -161,6 +170,7 @@ def push_to_hub(
     tokenizer: PreTrainedTokenizerBase | None = None,
     card_info: ModelCardInfo | None = None,
     token: str | None = None,
+    thresholds: Thresholds | None = None,
     data_use_agreement: str | None = None,
     commit_message: str | None = None,
     api: HfApi | None = None,
@@ -182,7 +192,9 @@ def push_to_hub(
     if data_use_agreement:
         card_info = dataclasses.replace(card_info, data_agreement=data_use_agreement)
     with tempfile.TemporaryDirectory() as scratch:
-        folder = export_model(model, Path(scratch) / "export", form, tokenizer, card_info, repo_id)
+        folder = export_model(
+            model, Path(scratch) / "export", form, tokenizer, card_info, repo_id, thresholds
+        )
         api.create_repo(repo_id, private=private, exist_ok=True, token=token)
         return api.upload_folder(
             repo_id=repo_id,

@@ -88,6 +88,10 @@ class Recipe:
     # losses
     heads: list[dict[str, Any]] = field(default_factory=list)
     pos_weight: str | None = None
+    # evaluation: decision thresholds tuned on the validation split
+    tune_thresholds: bool = True
+    per_label_thresholds: bool = False
+    threshold_metric: str = "micro_f1"
     # training: every other key, as TrainingArguments fields
     training: dict[str, Any] = field(default_factory=dict)
     source: str | None = None

@@ -2,7 +2,9 @@
 
 The output folder receives the trained model and tokenizer (``save_pretrained``; a full
 mlcl-text model), ``recipe.yaml`` (the recipe as run, overrides applied), the subset index
-file when a subset was used, and ``metrics.json`` with the validation and test scores.
+file when a subset was used, and ``thresholds.json`` (decision thresholds tuned on the validation split; 0.5 when there is none or
+tuning is off) and ``metrics.json`` with the validation and test scores at those thresholds
+(and at 0.5, under ``<split>@0.5``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from transformers import AutoTokenizer
 
 from mlcl_text.data import load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
-from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.recipes import Recipe
+from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
 from mlcl_text.trainer import MLCLTrainer
 
 logger = logging.getLogger(__name__)
@@ -81,24 +83,44 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     trainer.save_model(str(output_dir))
     tokenizer.save_pretrained(output_dir)
 
-    metrics = {}
-    for split in ("validation", "test"):
-        if len(encoded[split]):
-            metrics[split] = score_split(trainer, encoded[split], tree)
+    probabilities = {
+        split: split_probabilities(trainer, encoded[split])
+        for split in ("validation", "test")
+        if len(encoded[split])
+    }
+    thresholds = Thresholds()
+    if recipe.tune_thresholds and "validation" in probabilities:
+        thresholds = Thresholds.tune(
+            np.asarray(encoded["validation"]["labels"]),
+            probabilities["validation"],
+            metric=recipe.threshold_metric,
+            per_label=recipe.per_label_thresholds,
+        )
+    thresholds.save(output_dir / THRESHOLDS_FILE, labels=tree)
+    metrics: dict[str, Any] = {}
+    for split, scores in probabilities.items():
+        truth = np.asarray(encoded[split]["labels"])
+        metrics[split] = evaluate_predictions(
+            truth, scores, tree=tree, threshold=thresholds.array(len(tree))
+        )
+        metrics[f"{split}@0.5"] = evaluate_predictions(truth, scores, tree=tree, threshold=0.5)
+    metrics["thresholds"] = {
+        "global": thresholds.global_threshold,
+        "per_label": thresholds.per_label is not None,
+    }
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return TrainingResult(output_dir, metrics)
 
 
-def score_split(trainer: MLCLTrainer, split, tree: LabelTree) -> dict[str, Any]:
-    """Metrics of the trainer's model on an encoded split (threshold 0.5)."""
+def split_probabilities(trainer: MLCLTrainer, split) -> np.ndarray:
+    """Sigmoid probabilities ``[N, L]`` of the trainer's model on an encoded split."""
     prediction = trainer.predict(split)
     logits = (
         prediction.predictions[0]
         if isinstance(prediction.predictions, tuple)
         else prediction.predictions
     )
-    probabilities = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-    return evaluate_predictions(np.asarray(split["labels"]), probabilities, tree=tree)
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
 
 def balanced_pos_weight(split) -> torch.Tensor:

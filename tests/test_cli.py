@@ -78,7 +78,10 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     } <= {p.name for p in run.iterdir()}
     assert yaml.safe_load((run / "recipe.yaml").read_text())["learning_rate"] == 1e-3
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics) == {"validation", "test"} and "micro_f1" in metrics["test"]
+    assert set(metrics) == {"validation", "test", "validation@0.5", "test@0.5", "thresholds"}
+    assert "micro_f1" in metrics["test"] and "p@5" in metrics["test"]
+    stored = json.loads((run / "thresholds.json").read_text())
+    assert stored["global_threshold"] == metrics["thresholds"]["global"]
     assert "test: micro_f1" in capsys.readouterr().out
 
     assert main(["evaluate", str(run), "--split", "validation"]) == 0
@@ -97,6 +100,7 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
 
     assert main(["export", str(run), str(tmp_path / "exported"), "--form", "full"]) == 0
     assert (tmp_path / "exported" / "README.md").exists()
+    assert json.loads((tmp_path / "exported" / "thresholds.json").read_text()) == stored
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, model_dir, data_dir, capsys):
