@@ -40,7 +40,17 @@ from mlcl_text.trainer import MLCLTrainingArguments
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads ``1e-3`` as a string; recipes mean a float (as YAML 1.2 does)."""
+    """YAML 1.2 scalars: ``1e-3`` is a float and only ``true``/``false`` are booleans (YAML 1.1
+    reads ``1e-3`` as a string and ``no``, as in ``save_strategy: no``, as ``False``)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 _Loader.add_implicit_resolver(

