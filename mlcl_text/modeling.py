@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 from torch import nn
@@ -217,6 +218,26 @@ class MLCLModel(PreTrainedModel):
     @property
     def tree(self) -> LabelTree:
         return self.config.tree
+
+    @torch.no_grad()
+    def init_classifier_bias(
+        self, label_frequencies: torch.Tensor | np.ndarray, floor: float = 1e-4
+    ) -> None:
+        """Start each label's sigmoid at its training frequency ``π``: ``b = log(π / (1 − π))``.
+
+        With many rare labels a zero bias starts every probability at 0.5 and the first
+        steps are spent pushing them all down; the prior initialisation (Lin et al., "Focal
+        Loss for Dense Object Detection", ICCV 2017, §4.1) starts from the label frequencies.
+        Frequencies are clipped to ``[floor, 1 − floor]``.
+        """
+        prior = torch.as_tensor(np.asarray(label_frequencies), dtype=torch.float32).clamp(
+            floor, 1 - floor
+        )
+        if prior.shape != self.classifier.bias.shape:
+            raise ValueError(
+                f"{prior.numel()} label frequencies for {self.classifier.bias.numel()} labels"
+            )
+        self.classifier.bias.copy_(torch.log(prior / (1 - prior)).to(self.classifier.bias))
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear) and not _inside(module, self.encoder):

@@ -87,6 +87,7 @@ class Recipe:
     max_segments: int = 1
     segment_pooling: str = "max"
     classifier_dropout: float = 0.1
+    classifier_bias_init: str = "prior"
     lora: dict | None = None
     # data
     dataset: str = "debtags"
@@ -186,6 +187,10 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
     training = {k: v for k, v in content.items() if k in TRAINING_KEYS}
     training.setdefault("output_dir", str(Path("outputs") / Path(source or "run").stem))
     recipe = Recipe(**fields, training=training, source=source)
+    if recipe.classifier_bias_init not in ("prior", "zero"):
+        raise RecipeError(
+            f"{where}: classifier_bias_init must be 'prior' or 'zero', got {recipe.classifier_bias_init!r}"
+        )
     if recipe.pos_weight not in POSITIVE_WEIGHTS:
         raise RecipeError(
             f"{where}: pos_weight must be one of {POSITIVE_WEIGHTS}, got {recipe.pos_weight!r}"

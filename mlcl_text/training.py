@@ -67,6 +67,10 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         lora=recipe.lora,
         restricted=recipe.restricted,
     )
+    if recipe.classifier_bias_init == "prior":
+        model.init_classifier_bias(
+            np.asarray(encoded["train"]["labels"], dtype=np.float64).mean(axis=0)
+        )
     has_validation = len(encoded["validation"]) > 0
     args = recipe.training_arguments(**({} if has_validation else {"eval_strategy": "no"}))
     trainer = MLCLTrainer(

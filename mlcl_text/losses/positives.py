@@ -17,6 +17,7 @@ sd         |S ∩ T| / |S| · 1 / (1 + |T ∖ S|)                           Huan
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -33,7 +34,11 @@ def intersection_sizes(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.T
     anchors, contrast = anchors.float(), contrast.float()
     with torch.autocast(device_type=anchors.device.type, enabled=False):
         if anchors.shape[1] >= 64 and anchors.count_nonzero() < _SPARSE_DENSITY * anchors.numel():
-            return torch.sparse.mm(anchors.to_sparse_csr(), contrast.T.contiguous())
+            with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+                warnings.filterwarnings(
+                    "ignore", message="Sparse CSR tensor support", category=UserWarning
+                )
+                return torch.sparse.mm(anchors.to_sparse_csr(), contrast.T.contiguous())
         return anchors @ contrast.T
 
 
