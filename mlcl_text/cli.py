@@ -56,15 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model from a YAML recipe")
     train.add_argument("recipe", help="recipe file (see recipes/)")
-    train.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override recipe keys")
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key (repeatable), e.g. --set learning_rate=3e-5",
+    )
     train.set_defaults(run=run_train)
 
     evaluate = commands.add_parser("evaluate", help="score a trained model on a data set split")
     evaluate.add_argument("model", help="training output folder or exported full model")
     evaluate.add_argument(
-        "--dataset", help="data set name (default: the one in the model's recipe.yaml)"
+        "--data",
+        help="a data set name, or a folder/file for the generic loader "
+        "(default: the data set of the model's recipe.yaml)",
     )
-    evaluate.add_argument("--dataset-path", help="where the data set's files are")
+    evaluate.add_argument("--data-path", help="where a named data set's files are")
     evaluate.add_argument(
         "--option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
     )
@@ -78,14 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=run_evaluate)
 
-    predict = commands.add_parser("predict", help="label texts, one per line of stdin (or --input)")
+    predict = commands.add_parser(
+        "predict", help="label texts: one per line of FILE, or of stdin with - (the default)"
+    )
     predict.add_argument("model", help="training output folder or exported full model")
-    predict.add_argument("--input", help="text file with one text per line (default: stdin)")
+    predict.add_argument("input", nargs="?", default="-", metavar="FILE|-")
     predict.add_argument(
         "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
     )
     predict.add_argument(
-        "--consistent", action="store_true", help="predict a label only with its parent"
+        "--inconsistent",
+        action="store_true",
+        help="keep labels whose parent is not predicted (default: hierarchy-consistent)",
     )
     predict.add_argument("--batch-size", type=int, default=32)
     predict.add_argument(
@@ -93,17 +106,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.set_defaults(run=run_predict)
 
+    subset = commands.add_parser("subset", help="write few-shot or fraction subset index files")
+    subset.add_argument(
+        "--data", required=True, help="a data set name, or a folder/file for the generic loader"
+    )
+    subset.add_argument("--data-path", help="where a named data set's files are")
+    subset.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
+    )
+    subset.add_argument("--method", choices=("k_per_label", "fraction"), default="k_per_label")
+    subset.add_argument("--k", type=int, action="append", help="examples per label (repeatable)")
+    subset.add_argument(
+        "--fraction", type=float, action="append", help="share of the split (repeatable)"
+    )
+    subset.add_argument("--level", type=int, help="only the labels at this tree depth")
+    subset.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    subset.add_argument("--split", default="train", choices=("train", "validation", "test"))
+    subset.add_argument("--output", required=True, help="folder for the index files")
+    subset.set_defaults(run=run_subset)
+
     export = commands.add_parser("export", help="export a trained model")
     export.add_argument("model")
-    export.add_argument("output", help="new or empty folder")
     export.add_argument("--form", choices=FORMS, default="full")
+    export.add_argument("--output", required=True, help="new or empty folder")
     export.set_defaults(run=run_export)
 
     push = commands.add_parser(
         "push", help="export a trained model and push it to the Hugging Face Hub"
     )
     push.add_argument("model")
-    push.add_argument("repo_id")
+    push.add_argument("--repo-id", required=True)
     push.add_argument("--form", choices=FORMS, default="full")
     push.add_argument("--private", action="store_true", help="create a private repository")
     push.add_argument(
@@ -117,7 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--output-dir", default="outputs/demo")
     demo.add_argument(
-        "overrides", nargs="*", metavar="KEY=VALUE", help="override recipe keys (e.g. max_steps=20)"
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key (repeatable), e.g. --set max_steps=20",
     )
     demo.set_defaults(run=run_demo)
     return parser
@@ -156,19 +193,20 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     import yaml
 
-    from mlcl_text.data import load
     from mlcl_text.metrics import evaluate_predictions
-    from mlcl_text.recipes import apply_override
 
     model, tokenizer, recipe = _load_model(args.model)
-    name = args.dataset or recipe.get("dataset")
-    if not name:
-        raise RecipeError(f"{args.model} has no recipe.yaml naming its data set: pass --dataset")
-    options: dict = {} if args.dataset else dict(recipe.get("dataset_options") or {})
-    for option in args.option:
-        apply_override(options, option)
-    path = args.dataset_path or (None if args.dataset else recipe.get("dataset_path"))
-    data, tree = load(name, path, **options)
+    if args.data:
+        data, tree = _load_data(args.data, args.data_path, args.option)
+        name = args.data
+    else:
+        name = recipe.get("dataset")
+        if not name:
+            raise RecipeError(f"{args.model} has no recipe.yaml naming its data set: pass --data")
+        options = dict(recipe.get("dataset_options") or {})
+        data, tree = _load_data(
+            name, args.data_path or recipe.get("dataset_path"), args.option, options
+        )
     if tree != model.config.tree:
         raise DataError(f"the labels of data set {name!r} differ from the model's label tree")
     split = data[args.split]
@@ -192,13 +230,13 @@ def run_predict(args: argparse.Namespace) -> int:
     from mlcl_text.inference import label_predictions
 
     model, tokenizer, recipe = _load_model(args.model)
-    if args.input:
+    if args.input == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
         source = Path(args.input)
         if not source.is_file():
             raise FileNotFoundError(f"input file {source} does not exist")
         lines = source.read_text(encoding="utf-8").splitlines()
-    else:
-        lines = sys.stdin.read().splitlines()
     texts = [line for line in lines if line.strip()]
     if not texts:
         raise DataError("no text to label: give one text per line")
@@ -207,13 +245,66 @@ def run_predict(args: argparse.Namespace) -> int:
     probabilities = _probabilities(model, tokenizer, texts, args.batch_size, recipe)
     names = model.config.tree.names
     threshold = _threshold(args.model, args.threshold, model.config.tree)
-    predictions = label_predictions(model, probabilities, threshold, args.consistent)
+    predictions = label_predictions(
+        model, probabilities, threshold, consistent=not args.inconsistent
+    )
     for labels, row in zip(predictions, probabilities, strict=True):
-        scores = {
-            names[i]: round(float(row[i]), 4) for i in range(len(names)) if names[i] in labels
+        probabilities_by_label = {
+            name: round(float(p), 6) for name, p in zip(names, row, strict=True)
         }
-        print(json.dumps({"labels": labels, "scores": scores}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"labels": labels, "probabilities": probabilities_by_label}, ensure_ascii=False
+            )
+        )
     return 0
+
+
+def run_subset(args: argparse.Namespace) -> int:
+    from mlcl_text.data.subsets import make_subset
+
+    sizes = args.k if args.method == "k_per_label" else args.fraction
+    if not sizes:
+        raise RecipeError(
+            f"--method {args.method} needs --{'k' if args.method == 'k_per_label' else 'fraction'}"
+        )
+    data, tree = _load_data(args.data, args.data_path, args.option)
+    output = Path(args.output)
+    key = "k" if args.method == "k_per_label" else "fraction"
+    for size in sizes:
+        for seed in args.seeds:
+            spec = {
+                "method": args.method,
+                key: size,
+                "seed": seed,
+                "level": args.level,
+                "split": args.split,
+            }
+            result = make_subset(spec, data[args.split], tree)
+            path = output / f"{args.method}-{key}{size}-seed{seed}.json"
+            result.save(path)
+            note = f", {len(result.unreachable)} labels below k" if result.unreachable else ""
+            print(f"{path}: {len(result.indices)} of {len(data[args.split])} documents{note}")
+    return 0
+
+
+def _load_data(
+    name_or_path: str, data_path: str | None, option_args: list[str], options: dict | None = None
+):
+    """A registered data set by name, or the generic loader on a folder or file."""
+    from mlcl_text.data import available, load
+    from mlcl_text.recipes import apply_override
+
+    options = dict(options or {})
+    for option in option_args:
+        apply_override(options, option)
+    if name_or_path in available():
+        return load(name_or_path, data_path, **options)
+    if Path(name_or_path).exists():
+        return load("files", name_or_path, **options)
+    raise DataError(
+        f"{name_or_path!r} is neither a data set ({', '.join(available())}) nor an existing path"
+    )
 
 
 def run_export(args: argparse.Namespace) -> int:

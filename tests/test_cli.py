@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
 
+from mlcl_text import MLCLModel
 from mlcl_text.cli import main
 from mlcl_text.resources import recipes_dir
 
@@ -67,7 +70,7 @@ def _recipe(tmp_path, model_dir, data_dir, **extra):
 
 def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, monkeypatch):
     recipe = _recipe(tmp_path, model_dir, data_dir)
-    assert main(["train", str(recipe), "learning_rate=1e-3"]) == 0
+    assert main(["train", str(recipe), "--set", "learning_rate=1e-3"]) == 0
     run = tmp_path / "run"
     assert {
         "config.json",
@@ -92,13 +95,45 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
         "sys.stdin", io.StringIO("gene editing with crispr\n\nquery optimisation\n")
     )
     capsys.readouterr()
-    assert main(["predict", str(run), "--threshold", "0.0", "--consistent"]) == 0
+    assert main(["predict", str(run), "-", "--threshold", "0.0"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert len(lines) == 2  # the blank line is skipped
     assert lines[0]["labels"] == ["Bio", "Bio/Genetics", "CS", "CS/DB", "CS/ML"]  # threshold 0: all
-    assert set(lines[0]["scores"]) == set(lines[0]["labels"])
+    assert list(lines[0]["probabilities"]) == ["Bio", "Bio/Genetics", "CS", "CS/DB", "CS/ML"]
+    assert all(0.0 <= p <= 1.0 for p in lines[0]["probabilities"].values())
+    texts = tmp_path / "texts.txt"
+    texts.write_text("neural networks\n", encoding="utf-8")
+    assert main(["predict", str(run), str(texts)]) == 0
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    run_tree = MLCLModel.from_pretrained(run).config.tree
+    assert run_tree.is_consistent(run_tree.encode([line["labels"]]))
 
-    assert main(["export", str(run), str(tmp_path / "exported"), "--form", "full"]) == 0
+    assert (
+        main(["evaluate", str(run), "--data", str(data_dir), "--option", "label_path_sep=/"]) == 0
+    )
+    assert (
+        main(
+            [
+                "subset",
+                "--data",
+                str(data_dir),
+                "--option",
+                "label_path_sep=/",
+                "--k",
+                "2",
+                "--seeds",
+                "0",
+                "1",
+                "--output",
+                str(tmp_path / "subsets"),
+            ]
+        )
+        == 0
+    )
+    written = sorted(p.name for p in (tmp_path / "subsets").iterdir())
+    assert written == ["k_per_label-k2-seed0.json", "k_per_label-k2-seed1.json"]
+
+    assert main(["export", str(run), "--form", "full", "--output", str(tmp_path / "exported")]) == 0
     assert (tmp_path / "exported" / "README.md").exists()
     assert json.loads((tmp_path / "exported" / "thresholds.json").read_text()) == stored
 
@@ -107,9 +142,9 @@ def test_user_mistakes_are_one_line_errors(tmp_path, model_dir, data_dir, capsys
     assert main(["train", str(tmp_path / "missing.yaml")]) == 2
     assert "recipe file" in capsys.readouterr().err
     recipe = _recipe(tmp_path, model_dir, data_dir)
-    assert main(["train", str(recipe), "learnin_rate=1"]) == 2
+    assert main(["train", str(recipe), "--set", "learnin_rate=1"]) == 2
     assert "unknown key 'learnin_rate' (did you mean 'learning_rate'?)" in capsys.readouterr().err
-    assert main(["train", str(recipe), "dataset=nonexistent"]) == 2
+    assert main(["train", str(recipe), "--set", "dataset=nonexistent"]) == 2
     assert "unknown data set 'nonexistent'" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "no-model")]) == 2
     assert "not a trained model folder" in capsys.readouterr().err
@@ -118,7 +153,9 @@ def test_user_mistakes_are_one_line_errors(tmp_path, model_dir, data_dir, capsys
     assert "train" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "export", "push", "demo"])
+@pytest.mark.parametrize(
+    "command", ["train", "evaluate", "predict", "subset", "export", "push", "demo"]
+)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -151,7 +188,9 @@ def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
         "logging_steps=1",
         "max_length=48",
     ]
-    assert main(["demo", "--output-dir", str(out), *shortened]) == 0
+    assert (
+        main(["demo", "--output-dir", str(out), *[a for s in shortened for a in ("--set", s)]]) == 0
+    )
     printed = capsys.readouterr().out
     assert f"written to {out}" in printed and "test: micro_f1" in printed
     recipe = yaml.safe_load((out / "recipe.yaml").read_text())
@@ -166,4 +205,39 @@ def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("Python bindings for the GTK toolkit\n"))
     assert main(["predict", str(out)]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(line) == {"labels", "scores"}
+    assert set(line) == {"labels", "probabilities"}
+
+
+@pytest.mark.parametrize("recipe", ["mlcl", "himulcone", "mlcl-5shot"])
+def test_demo_recipes_train_end_to_end_with_a_tiny_model(tmp_path, model_dir, recipe):
+    settings = {
+        "model_name_or_path": str(model_dir),
+        "output_dir": str(tmp_path / recipe),
+        "max_steps": 2,
+        "max_length": 32,
+        "per_device_train_batch_size": 8,
+        "dataset_options.max_train": 48,
+        "max_eval_samples": 16,
+        "eval_strategy": "no",
+        "use_cpu": True,
+    }
+    if recipe == "mlcl-5shot":
+        settings["subset.k"] = 1
+    overrides = [a for key, value in settings.items() for a in ("--set", f"{key}={value}")]
+    assert main(["train", str(recipes_dir() / "demo" / f"{recipe}.yaml"), *overrides]) == 0
+    metrics = json.loads((tmp_path / recipe / "metrics.json").read_text())
+    assert "hier_f1" in metrics["test"]
+    if recipe == "mlcl-5shot":
+        subset = json.loads((tmp_path / recipe / "subset.json").read_text())
+        assert subset["params"]["k"] == 1
+
+
+def test_python_dash_m_runs_the_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcl_text", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and "usage: mlcl-text" in done.stdout

@@ -1,0 +1,7 @@
+"""``python -m mlcl_text`` (and ``accelerate launch -m mlcl_text``) runs the mlcl-text command."""
+
+import sys
+
+from mlcl_text.cli import main
+
+sys.exit(main())
