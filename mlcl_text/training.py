@@ -4,7 +4,7 @@ The output folder receives the trained model and tokenizer (``save_pretrained``;
 mlcl-text model), ``recipe.yaml`` (the recipe as run, overrides applied), the subset index
 file when a subset was used, and ``thresholds.json`` (decision thresholds tuned on the validation split; 0.5 when there is none or
 tuning is off) and ``metrics.json`` with the validation and test scores at those thresholds
-(and at 0.5, under ``<split>@0.5``).
+(and at 0.5, under ``<split>@0.5``), and ``report.md`` summing these up for people.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
 from mlcl_text.metrics import evaluate_predictions
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.recipes import Recipe
+from mlcl_text.report import write_report
 from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
 from mlcl_text.trainer import MLCLTrainer
 
@@ -113,6 +114,8 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         "per_label": thresholds.per_label is not None,
     }
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    sizes = {split: len(data[split]) for split in data}
+    write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, trainer.state.log_history)
     return TrainingResult(output_dir, metrics)
 
 

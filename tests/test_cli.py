@@ -56,6 +56,7 @@ def _recipe(tmp_path, model_dir, data_dir, **extra):
         "heads": [{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
         "output_dir": str(tmp_path / "run"),
         "max_steps": 3,
+        "logging_steps": 1,
         "per_device_train_batch_size": 8,
         "report_to": "none",
         "save_strategy": "no",
@@ -86,6 +87,12 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     stored = json.loads((run / "thresholds.json").read_text())
     assert stored["global_threshold"] == metrics["thresholds"]["global"]
     assert "test: micro_f1" in capsys.readouterr().out
+    report = (run / "report.md").read_text()
+    assert (
+        "| micro_f1 |" in report
+        and "| loss_con/top |" in report
+        and "Labels: 5 on 2 level(s)" in report
+    )
 
     assert main(["evaluate", str(run), "--split", "validation"]) == 0
     scores = json.loads((run / "metrics-validation.json").read_text())
