@@ -643,7 +643,7 @@ Load it with no network:
 ```python
 from mlcl_text.data import load
 
-dataset, tree = load("debtags")                 # the packaged file
+dataset, tree = load("debtags")  # the packaged file
 dataset, tree = load("debtags", max_train=2000)  # a seeded subsample of train for demos
 ```
 

@@ -153,6 +153,8 @@ def test_prior_bias_initialisation(model):
     frequencies = torch.tensor([0.5, 0.1, 0.0, 1.0, 0.25, 0.01])
     model.init_classifier_bias(frequencies)
     probabilities = torch.sigmoid(model.classifier.bias)
-    torch.testing.assert_close(probabilities, frequencies.clamp(1e-4, 1 - 1e-4), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(
+        probabilities, frequencies.clamp(1e-4, 1 - 1e-4), rtol=1e-4, atol=1e-6
+    )
     with pytest.raises(ValueError, match="3 label frequencies for 6 labels"):
         model.init_classifier_bias(torch.ones(3) / 2)
