@@ -88,12 +88,25 @@ def trainer_for(model, args, train, eval_dataset=None, **kwargs) -> MLCLTrainer:
     )
 
 
+class RecordingReporter(TrainerCallback):
+    """Receives what the configured reporters (tensorboard, trackio, ...) receive."""
+
+    def __init__(self):
+        self.logs = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        self.logs.append(dict(logs or {}))
+
+
 def test_components_are_logged_in_training_and_evaluation(tmp_path, deterministic_encoder_dir):
     data = separable_dataset(64, seed=0)
+    reporter = RecordingReporter()
+    model = make_model(deterministic_encoder_dir)
     trainer = trainer_for(
-        make_model(deterministic_encoder_dir), make_args(tmp_path), data, data.select(range(32))
+        model, make_args(tmp_path), data, data.select(range(32)), callbacks=[reporter]
     )
     trainer.train()
+    assert sum("loss_con/labels" in logs for logs in reporter.logs) == 2
     train_logs = [entry for entry in trainer.state.log_history if "loss" in entry]
     assert len(train_logs) == 2
     for entry in train_logs:
