@@ -12,12 +12,14 @@ import logging
 import sys
 from pathlib import Path
 
+from mlcl_text.compare import CompareError
 from mlcl_text.data.registry import DataError
 from mlcl_text.export import FORMS, NotExportableError
 from mlcl_text.recipes import RecipeError
 
 USER_ERRORS = (
     RecipeError,
+    CompareError,
     DataError,
     NotExportableError,
     FileNotFoundError,
@@ -144,6 +146,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     push.set_defaults(run=run_push)
 
+    compare = commands.add_parser(
+        "compare", help="tabulate finished runs: mean ± std over seeds per method and shots"
+    )
+    compare.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="a run folder (with metrics.json), NAME=FOLDER to name its method, or a folder "
+        "searched for run folders (a sweep's output_dir)",
+    )
+    compare.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        metavar="NAME",
+        help="a metric of metrics.json (repeatable; default: micro_f1, macro_f1, hier_f1)",
+    )
+    compare.add_argument(
+        "--split", default="test", help="scores of this metrics.json entry (default: test)"
+    )
+    compare.add_argument(
+        "--group-by",
+        nargs="+",
+        choices=("method", "shots", "seed"),
+        default=["method", "shots"],
+        help="fields that make a row (default: method shots)",
+    )
+    compare.add_argument("--output", help="folder for comparison.md and comparison.csv")
+    compare.add_argument(
+        "--plot", action="store_true", help="also write metric_vs_shots.png into --output"
+    )
+    compare.set_defaults(run=run_compare)
+
+    sweep = commands.add_parser(
+        "sweep", help="train recipes × shots × seeds from a sweep spec (resumable), then compare"
+    )
+    sweep.add_argument("spec", help="sweep spec YAML (see mlcl_text/sweep.py)")
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a key of every recipe (repeatable), after the spec's overrides",
+    )
+    sweep.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="go on with the other cells when one fails (a failed cell is retried next run)",
+    )
+    sweep.set_defaults(run=run_sweep)
+
     demo = commands.add_parser(
         "demo", help="fine-tune MiniLM on the embedded debtags set with the MLCL recipe"
     )
@@ -166,6 +220,41 @@ def run_train(args: argparse.Namespace) -> int:
 
     result = train_from_recipe(load_recipe(args.recipe, args.overrides))
     _print_summary(result.output_dir, result.metrics)
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from mlcl_text.compare import (
+        DEFAULT_METRICS,
+        PLOT_FILE,
+        collect_runs,
+        compare_table,
+        find_run_dirs,
+        format_markdown,
+        plot_metric_vs_shots,
+        write_comparison,
+    )
+
+    if args.plot and not args.output:
+        raise CompareError("--plot needs --output, the folder to write it to")
+    runs = collect_runs(find_run_dirs(args.runs))
+    table = compare_table(
+        runs, metrics=args.metrics or DEFAULT_METRICS, split=args.split, group_by=args.group_by
+    )
+    print(format_markdown(table))
+    if args.output:
+        written = list(write_comparison(table, args.output))
+        if args.plot:
+            written.append(plot_metric_vs_shots(table, Path(args.output) / PLOT_FILE))
+        print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from mlcl_text.sweep import run_sweep as sweep
+
+    output_dir = sweep(args.spec, overrides=args.overrides, keep_going=args.keep_going)
+    print(f"sweep finished: runs, comparison and plot in {output_dir}")
     return 0
 
 
