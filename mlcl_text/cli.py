@@ -85,7 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument(
-        "--output", help="metrics JSON file (default: MODEL/metrics-<split>.json)"
+        "--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)"
+    )
+    evaluate.add_argument(
+        "--output", help="flat metrics JSON file (default: MODEL/metrics-<split>.json)"
+    )
+    evaluate.add_argument(
+        "--output-dir",
+        help="folder for metrics.json, report.md and plots/ (default: MODEL/evaluation-<split>)",
+    )
+    evaluate.add_argument(
+        "--max-points",
+        type=int,
+        default=2000,
+        help="documents drawn in the 2-D views of the embedding spaces (0: none)",
     )
     evaluate.set_defaults(run=run_evaluate)
 
@@ -103,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep labels whose parent is not predicted (default: hierarchy-consistent)",
     )
     predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument(
+        "--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)"
+    )
     predict.add_argument(
         "--max-length", type=int, default=None, help="default: the model's training max length"
     )
@@ -280,11 +296,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    import yaml
+    from mlcl_text.evaluation import evaluate_run, format_summary, load_log_history
 
-    from mlcl_text.metrics import evaluate_predictions
-
-    model, tokenizer, recipe = _load_model(args.model)
+    model, tokenizer, recipe = _load_model(args.model, args.device)
     if args.data:
         data, tree = _load_data(args.data, args.data_path, args.option)
         name = args.data
@@ -298,27 +312,56 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     if tree != model.config.tree:
         raise DataError(f"the labels of data set {name!r} differ from the model's label tree")
-    split = data[args.split]
-    probabilities = _probabilities(model, tokenizer, split["text"], args.batch_size, recipe)
-    threshold = _threshold(args.model, args.threshold, tree)
-    metrics = evaluate_predictions(
-        tree.encode(split["labels"]), probabilities, tree=tree, threshold=threshold
+    output_dir = (
+        Path(args.output_dir) if args.output_dir else Path(args.model) / f"evaluation-{args.split}"
+    )
+    result = evaluate_run(
+        model,
+        tokenizer,
+        data[args.split],
+        tree,
+        output_dir,
+        thresholds=args.threshold
+        if args.threshold is not None
+        else _stored_thresholds(args.model, tree),
+        log_history=load_log_history(args.model),
+        train_label_counts=_train_label_counts(args.model, data),
+        batch_size=args.batch_size,
+        max_length=int(recipe.get("max_length", 128)),
+        max_points=args.max_points,
+        split_name=args.split,
+        progress=True,
+        model_name=str(args.model),
+        dataset_name=str(name),
     )
     output = Path(args.output) if args.output else Path(args.model) / f"metrics-{args.split}.json"
-    output.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    print(
-        yaml.safe_dump(
-            {f"{name}/{args.split}": {k: round(float(v), 4) for k, v in metrics.items()}},
-            sort_keys=False,
-        )
-    )
+    output.write_text(json.dumps(result["metrics"], indent=2), encoding="utf-8")
+    print(format_summary(result, name))
     return 0
+
+
+def _train_label_counts(model_dir: str, data) -> dict[str, int] | None:
+    """Training documents per label name: of the run's subset when its subset.json matches
+    the training split, else of the whole training split; None without one."""
+    import contextlib
+    from collections import Counter
+
+    train = data.get("train")
+    if train is None or len(train) == 0:
+        return None
+    subset_file = Path(model_dir) / "subset.json"
+    if subset_file.is_file():
+        from mlcl_text.data.subsets import SubsetResult
+
+        with contextlib.suppress(ValueError):  # another data set: count all its training split
+            train = SubsetResult.load(subset_file).apply(train)
+    return dict(Counter(label for labels in train["labels"] for label in labels))
 
 
 def run_predict(args: argparse.Namespace) -> int:
     from mlcl_text.inference import label_predictions
 
-    model, tokenizer, recipe = _load_model(args.model)
+    model, tokenizer, recipe = _load_model(args.model, args.device)
     if args.input == "-":
         lines = sys.stdin.read().splitlines()
     else:
@@ -423,7 +466,8 @@ def run_push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_model(path: str):
+def _load_model(path: str, device: str = "cpu"):
+    import torch
     import yaml
     from transformers import AutoTokenizer
 
@@ -432,7 +476,9 @@ def _load_model(path: str):
     folder = Path(path)
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(f"{folder} is not a trained model folder (no config.json)")
-    model = MLCLModel.from_pretrained(folder)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = MLCLModel.from_pretrained(folder).to(device)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     recipe_file = folder / "recipe.yaml"
     recipe = (

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from accelerate import PartialState
 from transformers import AutoTokenizer
 
 from mlcl_text.data import load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
+from mlcl_text.evaluation import LOG_HISTORY_FILE, PLOT_FILES, PLOTS_DIR, evaluate_run
 from mlcl_text.metrics import evaluate_predictions
 from mlcl_text.modeling import MLCLModel
+from mlcl_text.plots import loss_series, plot_loss_curves
 from mlcl_text.recipes import Recipe
 from mlcl_text.report import write_report
 from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
@@ -41,19 +45,22 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     """Train and evaluate as the recipe says; see the module docstring for what is written."""
     output_dir = recipe.output_dir
     output_dir.mkdir(parents=True, exist_ok=True)
+    main_process = PartialState().is_main_process  # under torchrun/accelerate only one writes
     data, tree = load(recipe.dataset, recipe.dataset_path, **recipe.dataset_options)
     if recipe.subset:
         from mlcl_text.data.subsets import make_subset
 
         subset = make_subset(dict(recipe.subset), data["train"], tree)
-        subset.save(output_dir / "subset.json", overwrite=True)
+        if main_process:
+            subset.save(output_dir / "subset.json", overwrite=True)
         data["train"] = subset.apply(data["train"])
         if subset.unreachable:
             logger.warning("labels below the requested count: %s", subset.unreachable)
     if recipe.max_eval_samples is not None:
         for split in ("validation", "test"):
             data[split] = data[split].select(range(min(recipe.max_eval_samples, len(data[split]))))
-    recipe.save(output_dir / "recipe.yaml")
+    if main_process:
+        recipe.save(output_dir / "recipe.yaml")
 
     tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
     encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
@@ -87,7 +94,8 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     trainer.train()
     trainer.save_model(str(output_dir))
     tokenizer.save_pretrained(output_dir)
-
+    log_history = trainer.state.log_history
+    # every process predicts (predict gathers across processes); only the main one writes
     probabilities = {
         split: split_probabilities(trainer, encoded[split])
         for split in ("validation", "test")
@@ -101,7 +109,6 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
             metric=recipe.threshold_metric,
             per_label=recipe.per_label_thresholds,
         )
-    thresholds.save(output_dir / THRESHOLDS_FILE, labels=tree)
     metrics: dict[str, Any] = {}
     for split, scores in probabilities.items():
         truth = np.asarray(encoded[split]["labels"])
@@ -113,9 +120,33 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         "global": thresholds.global_threshold,
         "per_label": thresholds.per_label is not None,
     }
+    if not trainer.is_world_process_zero():
+        return TrainingResult(output_dir, metrics)
+    (output_dir / LOG_HISTORY_FILE).write_text(json.dumps(log_history, indent=2), encoding="utf-8")
+    thresholds.save(output_dir / THRESHOLDS_FILE, labels=tree)
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    figures = {}
+    plotted = next((split for split in ("test", "validation") if split in probabilities), None)
+    if plotted is not None:  # figures of the test split (validation without one)
+        figures = evaluate_run(
+            trainer.model,
+            tokenizer,
+            data[plotted],
+            tree,
+            output_dir,
+            thresholds=thresholds,
+            log_history=log_history,
+            train_label_counts=Counter(n for labels in data["train"]["labels"] for n in labels),
+            max_length=recipe.max_length,
+            split_name=plotted,
+            probabilities=probabilities[plotted],
+            write_summary=False,
+        )["plots"]
+    elif loss_series(log_history):
+        path = output_dir / PLOTS_DIR / PLOT_FILES["loss_curves"]
+        figures = {"loss_curves": plot_loss_curves(log_history, path)}
     sizes = {split: len(data[split]) for split in data}
-    write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, trainer.state.log_history)
+    write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, log_history, figures=figures)
     return TrainingResult(output_dir, metrics)
 
 

@@ -1,0 +1,480 @@
+"""Evaluate a trained model on one split: scores, per-label F1, figures and a report.
+
+:func:`evaluate_run` is what ``mlcl-text evaluate`` runs. Given a model, its tokenizer and a
+split with ``text`` and ``labels`` (lists of label names) columns, it writes into
+``output_dir``:
+
+* ``metrics.json``: ``{"split", "num_documents", "thresholds", "metrics", "per_label"}`` —
+  ``metrics`` is the flat dict of :func:`mlcl_text.metrics.evaluate_predictions` at the
+  given thresholds, ``per_label`` maps each label name to its ``f1``, ``precision``,
+  ``recall``, ``support`` (positives in the split), ``predicted``, ``threshold`` and
+  ``frequency`` (training count, or the support when no training counts are given).
+  Undefined scores (``NaN``) are written as ``null``, so the file is strict JSON.
+* ``plots/`` (:data:`PLOT_FILES`): per-level F1 bars, per-label F1 against label
+  frequency, the micro precision-recall curve with the operating point, the loss curves
+  of every logged component (when a log history with losses is given), and a PCA view of
+  the pooled embeddings and of every projection head coloured by top-level label — plus a
+  UMAP view when ``umap-learn`` is importable (it is optional).
+* ``report.md`` (:func:`mlcl_text.report.write_evaluation_report`): headline scores as a
+  table, per-level scores, head versus tail labels and links to every figure.
+
+The 2-D views run the model once more on at most ``max_points`` documents (a seeded random
+sample when the split is larger) to get the embeddings and projections
+(:func:`embed_texts`). A document with several top-level labels is coloured as
+``"multiple"`` (:data:`mlcl_text.plots.MULTIPLE`), one without labels as ``"none"``.
+
+Training calls the same function with the probabilities it already has and
+``write_summary=False``, for the figures only (its own ``metrics.json``/``report.md`` stay).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from mlcl_text import plots
+from mlcl_text.data.encoding import MODEL_INPUTS, MultiLabelCollator, _segments
+from mlcl_text.hierarchy import LabelTree
+from mlcl_text.inference import predict_probabilities
+from mlcl_text.metrics import TruePositions, as_scores, evaluate_predictions, threshold_vector
+from mlcl_text.modeling import MLCLModel
+from mlcl_text.report import write_evaluation_report
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+LOG_HISTORY_FILE = "log_history.json"
+"""The Trainer's ``state.log_history`` as training saves it next to ``metrics.json``."""
+PLOTS_DIR = "plots"
+PLOT_FILES = {
+    "level_f1": "level_f1.png",
+    "f1_vs_frequency": "f1_vs_frequency.png",
+    "precision_recall": "precision_recall.png",
+    "loss_curves": "loss_curves.png",
+    "embeddings_pca": "embeddings_pca.png",
+    "embeddings_umap": "embeddings_umap.png",
+}
+POOLED = "pooled embeddings"
+"""Panel title of the encoder's pooled document vectors in the 2-D views."""
+
+
+def evaluate_run(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    dataset_split: Any,
+    tree: LabelTree,
+    output_dir: str | os.PathLike,
+    thresholds: Any = None,
+    log_history: Sequence[Mapping[str, Any]] | None = None,
+    train_label_counts: Sequence[int] | np.ndarray | Mapping[str, int] | None = None,
+    batch_size: int = 32,
+    max_length: int = 128,
+    max_points: int = 2000,
+    *,
+    split_name: str = "test",
+    probabilities: np.ndarray | None = None,
+    umap: bool | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    write_summary: bool = True,
+    model_name: str | None = None,
+    dataset_name: str | None = None,
+) -> dict[str, Any]:
+    """Score ``model`` on ``dataset_split`` and write metrics, figures and a report.
+
+    Args:
+        model, tokenizer: the trained model and its tokenizer.
+        dataset_split: a ``datasets.Dataset`` (or a mapping) with ``text`` and ``labels``
+            (lists of label names of ``tree``) columns.
+        tree: the label tree; must equal the model's.
+        output_dir: where ``metrics.json``, ``report.md`` and ``plots/`` go (created).
+        thresholds: ``None`` (0.5), a number, a ``[L]`` vector or a
+            :class:`~mlcl_text.thresholds.Thresholds`.
+        log_history: the Trainer's ``state.log_history`` (see :func:`load_log_history`)
+            for the loss curves; without it (or without losses in it) there is no such plot.
+        train_label_counts: training documents per label (``[L]`` in tree order, or
+            ``{name: count}``) for the F1-against-frequency plot; ``None`` uses the
+            label's support in this split.
+        batch_size, max_length: for running the model (``max_length``: the training one).
+        max_points: documents embedded for the 2-D views (0: no 2-D view).
+        split_name: the split's name, for the files and the report.
+        probabilities: ``[N, L]`` probabilities already computed (training has them); the
+            model then only runs for the 2-D views.
+        umap: also draw the UMAP view — ``None``: when ``umap-learn`` is importable (a
+            failure is logged, not raised), ``True``: required, ``False``: never.
+        seed: for the sample of documents embedded and for UMAP.
+        progress: show a progress bar while predicting.
+        write_summary: write ``metrics.json`` and ``report.md`` (``False``: figures only).
+        model_name, dataset_name: shown in the report.
+
+    Returns:
+        A dict: ``split``, ``num_documents``, ``metrics`` (flat scores), ``per_label``
+        (``names`` and ``[L]`` arrays ``f1``, ``precision``, ``recall``, ``support``,
+        ``predicted``, ``threshold``, ``frequency``, with ``frequency_source``
+        ``"train"`` or ``"split"``), ``thresholds`` (summary), ``probabilities``,
+        ``plots`` (``{key: PlotFile}``, keys of :data:`PLOT_FILES`) and ``files``
+        (``metrics``/``report`` paths when written).
+    """
+    if tree != model.config.tree:
+        raise ValueError("the label tree differs from the model's")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    texts = [str(t) for t in dataset_split["text"]]
+    y_true = tree.encode(dataset_split["labels"])
+    if not texts:
+        raise ValueError(f"split {split_name!r} has no document")
+    if probabilities is None:
+        probabilities = predict_probabilities(
+            model, tokenizer, texts, batch_size=batch_size, max_length=max_length, progress=progress
+        )
+    probabilities = as_scores(probabilities)
+    if probabilities.shape != y_true.shape:
+        raise ValueError(
+            f"probabilities {probabilities.shape} do not match the split's labels {y_true.shape}"
+        )
+    threshold = 0.5 if thresholds is None else thresholds
+    metrics = evaluate_predictions(y_true, probabilities, tree=tree, threshold=threshold)
+    per_label = per_label_scores(y_true, probabilities, threshold)
+    per_label["names"] = list(tree.names)
+    if train_label_counts is not None:
+        per_label["frequency"] = _label_counts(train_label_counts, tree)
+        per_label["frequency_source"] = "train"
+    else:
+        per_label["frequency"] = per_label["support"].copy()
+        per_label["frequency_source"] = "split"
+
+    vectors, groups = None, None
+    if max_points > 0:
+        chosen = sample_indices(len(texts), max_points, seed)
+        vectors = embed_texts(model, tokenizer, [texts[i] for i in chosen], batch_size, max_length)
+        groups = plots.top_level_groups(tree, y_true[chosen])
+    figures = write_plots(
+        output_dir / PLOTS_DIR,
+        tree,
+        y_true,
+        probabilities,
+        threshold,
+        metrics=metrics,
+        per_label=per_label,
+        log_history=log_history,
+        vectors=vectors,
+        groups=groups,
+        umap=umap,
+        seed=seed,
+    )
+    summary = threshold_summary(thresholds, per_label["threshold"])
+    result: dict[str, Any] = {
+        "split": split_name,
+        "num_documents": len(texts),
+        "metrics": metrics,
+        "per_label": per_label,
+        "thresholds": summary,
+        "probabilities": probabilities,
+        "plots": figures,
+        "files": {},
+    }
+    if write_summary:
+        metrics_file = output_dir / METRICS_FILE
+        metrics_file.write_text(
+            json.dumps(_json_ready(metrics_document(result)), indent=2) + "\n", encoding="utf-8"
+        )
+        report = write_evaluation_report(
+            output_dir,
+            metrics,
+            tree,
+            split=split_name,
+            num_documents=len(texts),
+            thresholds=summary,
+            per_label=per_label,
+            figures=figures,
+            model=model_name,
+            dataset=dataset_name,
+        )
+        result["files"] = {"metrics": metrics_file, "report": report}
+    return result
+
+
+def write_plots(
+    plots_dir: str | os.PathLike,
+    tree: LabelTree,
+    y_true: Any,
+    probabilities: np.ndarray,
+    threshold: Any = 0.5,
+    *,
+    metrics: Mapping[str, Any] | None = None,
+    per_label: Mapping[str, Any] | None = None,
+    log_history: Sequence[Mapping[str, Any]] | None = None,
+    vectors: Mapping[str, Any] | None = None,
+    groups: Sequence[str] | None = None,
+    umap: bool | None = None,
+    seed: int = 0,
+) -> dict[str, plots.PlotFile]:
+    """The figures of :data:`PLOT_FILES` that the inputs allow, in ``plots_dir``.
+
+    ``metrics`` and ``per_label`` are computed when not given (see :func:`evaluate_run`);
+    ``vectors`` is :func:`embed_texts`'s output and ``groups`` the matching
+    :func:`mlcl_text.plots.top_level_groups` (both needed for the 2-D views).
+    """
+    plots_dir = Path(plots_dir)
+    if metrics is None:
+        metrics = evaluate_predictions(y_true, probabilities, tree=tree, threshold=threshold)
+    if per_label is None:
+        per_label = per_label_scores(y_true, probabilities, threshold)
+    figures: dict[str, plots.PlotFile] = {}
+    sizes = [len(tree.level_ids(d)) for d in range(1, tree.num_levels + 1)]
+    figures["level_f1"] = plots.plot_level_f1(
+        metrics, plots_dir / PLOT_FILES["level_f1"], level_sizes=sizes
+    )
+    from_training = per_label.get("frequency_source") == "train"
+    figures["f1_vs_frequency"] = plots.plot_f1_vs_frequency(
+        per_label["f1"],
+        per_label.get("frequency", per_label["support"]),
+        plots_dir / PLOT_FILES["f1_vs_frequency"],
+        support=per_label["support"],
+        depths=tree.depths,
+        frequency_label="training documents with the label"
+        if from_training
+        else "documents with the label in the evaluated split",
+    )
+    figures["precision_recall"] = plots.plot_precision_recall(
+        y_true, probabilities, plots_dir / PLOT_FILES["precision_recall"], threshold=threshold
+    )
+    if log_history and plots.loss_series(log_history):
+        figures["loss_curves"] = plots.plot_loss_curves(
+            log_history, plots_dir / PLOT_FILES["loss_curves"]
+        )
+    if vectors is not None and groups is not None and len(groups):
+        spaces = vector_spaces(vectors)
+        figures["embeddings_pca"] = plots.plot_embedding_views(
+            spaces, groups, plots_dir / PLOT_FILES["embeddings_pca"], method="pca", seed=seed
+        )
+        want_umap = importlib.util.find_spec("umap") is not None if umap is None else umap
+        if want_umap:
+            try:
+                figures["embeddings_umap"] = plots.plot_embedding_views(
+                    spaces,
+                    groups,
+                    plots_dir / PLOT_FILES["embeddings_umap"],
+                    method="umap",
+                    seed=seed,
+                )
+            except Exception:
+                if umap:
+                    raise
+                logger.warning("the UMAP view failed; only the PCA view is drawn", exc_info=True)
+    return figures
+
+
+# ---------------------------------------------------------------------------------- pieces
+def per_label_scores(y_true: Any, y_score: Any, threshold: Any = 0.5) -> dict[str, np.ndarray]:
+    """Per label ``j``: ``precision``, ``recall`` and ``f1`` of ``S_ij >= t_j`` (0 when the
+    denominator is 0, as :func:`sklearn.metrics.f1_score` with ``average=None,
+    zero_division=0``), ``support`` (true positives count), ``predicted`` and ``threshold``."""
+    scores = as_scores(y_score)
+    num_docs, num_labels = scores.shape
+    truth = TruePositions.from_labels(y_true, scores.shape)
+    thresholds = threshold_vector(threshold, num_labels, scores.dtype)
+    predicted = np.zeros(num_labels, dtype=np.int64)
+    tp = np.zeros(num_labels, dtype=np.int64)
+    step = max(1, (1 << 22) // num_labels)
+    for start in range(0, num_docs, step):
+        stop = min(start + step, num_docs)
+        decided = scores[start:stop] >= thresholds
+        predicted += np.count_nonzero(decided, axis=0)
+        rows, cols = truth.block(start, stop)
+        tp += np.bincount(cols[decided[rows, cols]], minlength=num_labels)
+    support = truth.label_counts()
+    return {
+        "precision": _ratio(tp, predicted),
+        "recall": _ratio(tp, support),
+        "f1": _ratio(2 * tp, predicted + support),
+        "support": support,
+        "predicted": predicted,
+        "threshold": threshold_vector(threshold, num_labels, np.float64),
+    }
+
+
+def sample_indices(num: int, max_points: int, seed: int = 0) -> np.ndarray:
+    """All of ``range(num)``, or a sorted seeded random sample of ``max_points`` of them."""
+    if num <= max_points:
+        return np.arange(num)
+    return np.sort(np.random.default_rng(seed).choice(num, max_points, replace=False))
+
+
+@torch.no_grad()
+def embed_texts(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    max_length: int = 128,
+) -> dict[str, Any]:
+    """Pooled embeddings and projections of ``texts``, in their order:
+    ``{"embeddings": [N, hidden], "projections": {head: [N, out_dim]}}`` (``float32``).
+
+    Texts are tokenised as in training (truncated to ``max_length``, or cut into up to
+    ``model.config.max_segments`` windows), sorted by length and padded per batch by
+    :class:`~mlcl_text.data.encoding.MultiLabelCollator`. Puts the model in eval mode.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    texts = [str(t) for t in texts]
+    segments = model.config.max_segments
+    if segments > 1:
+        encoded = _segments(tokenizer, texts, max_length, segments) if texts else {}
+        rows = [{key: encoded[key][i] for key in encoded} for i in range(len(texts))]
+        lengths = [sum(len(s) for s in row["input_ids"]) for row in rows]
+    else:
+        encoded = tokenizer(texts, truncation=True, max_length=max_length) if texts else {}
+        keys = [key for key in MODEL_INPUTS if key in encoded]
+        rows = [{key: encoded[key][i] for key in keys} for i in range(len(texts))]
+        lengths = [len(row["input_ids"]) for row in rows]
+    hidden = model.config.encoder.hidden_size
+    embeddings = np.zeros((len(texts), hidden), dtype=np.float32)
+    projections = {
+        spec.name: np.zeros((len(texts), spec.out_dim), dtype=np.float32)
+        for spec in model.config.head_specs
+    }
+    collate = MultiLabelCollator(tokenizer)
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(rows), batch_size):
+        chosen = order[start : start + batch_size]
+        batch = {k: v.to(device) for k, v in collate([rows[i] for i in chosen]).items()}
+        output = model(**batch)
+        embeddings[chosen] = output.embeddings.float().cpu().numpy()
+        for name, values in output.projections.items():
+            projections[name][chosen] = values.float().cpu().numpy()
+    return {"embeddings": embeddings, "projections": projections}
+
+
+def vector_spaces(vectors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Panels of the 2-D views from :func:`embed_texts`'s output: :data:`POOLED` first,
+    then ``head <name>`` for every projection head."""
+    spaces = {POOLED: np.asarray(vectors["embeddings"])}
+    for name, values in vectors.get("projections", {}).items():
+        spaces[f"head {name}"] = np.asarray(values)
+    return spaces
+
+
+def threshold_summary(thresholds: Any, vector: np.ndarray) -> dict[str, Any]:
+    """``{"global": t or None, "per_label": bool, "mean", "min", "max"}`` of the thresholds."""
+    if hasattr(thresholds, "global_threshold"):
+        global_value = float(thresholds.global_threshold)
+        per_label = getattr(thresholds, "per_label", None) is not None
+    elif np.ndim(thresholds) == 0:
+        global_value, per_label = (0.5 if thresholds is None else float(thresholds)), False
+    else:
+        per_label = bool(np.any(vector != vector[0]))
+        global_value = None if per_label else float(vector[0])
+    return {
+        "global": global_value,
+        "per_label": per_label,
+        "mean": float(vector.mean()),
+        "min": float(vector.min()),
+        "max": float(vector.max()),
+    }
+
+
+def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``metrics.json`` holds (see the module docstring), from :func:`evaluate_run`'s result."""
+    per_label = result["per_label"]
+    fields = ("f1", "precision", "recall", "support", "predicted", "threshold", "frequency")
+    return {
+        "split": result["split"],
+        "num_documents": result["num_documents"],
+        "thresholds": result["thresholds"],
+        "frequency_source": per_label.get("frequency_source"),
+        "metrics": dict(result["metrics"]),
+        "per_label": {
+            name: {field: per_label[field][j] for field in fields if field in per_label}
+            for j, name in enumerate(per_label["names"])
+        },
+    }
+
+
+def load_log_history(model_dir: str | os.PathLike) -> list[dict[str, Any]] | None:
+    """The Trainer's log history of a training output folder: its ``log_history.json``, else
+    a ``trainer_state.json`` in it, else the one of its last ``checkpoint-<step>``; ``None``
+    when there is none."""
+    folder = Path(model_dir)
+    checkpoints = sorted(
+        (p for p in folder.glob("checkpoint-*/trainer_state.json")),
+        key=lambda p: _step(p.parent.name),
+        reverse=True,
+    )
+    for path in [folder / LOG_HISTORY_FILE, folder / "trainer_state.json", *checkpoints]:
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            history = data if isinstance(data, list) else data.get("log_history")
+            if history:
+                return list(history)
+    return None
+
+
+def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
+    """A few lines for the console: the headline F1 scores and where the files went."""
+    scores = result["metrics"]
+    shown = ", ".join(
+        f"{key} {scores[key]:.4f}"
+        for key in ("micro_f1", "macro_f1", "samples_f1", "hier_f1")
+        if key in scores
+    )
+    title = f"{name}/{result['split']}" if name else result["split"]
+    lines = [f"{title} ({result['num_documents']:,} documents): {shown}"]
+    files = result.get("files") or {}
+    if files:
+        folder = Path(files["report"]).parent
+        lines.append(
+            f"  metrics.json, report.md and {len(result['plots'])} plots written to {folder}"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(numerator), dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def _label_counts(counts: Any, tree: LabelTree) -> np.ndarray:
+    if isinstance(counts, Mapping):
+        unknown = [name for name in counts if name not in tree]
+        if unknown:
+            raise ValueError(f"train_label_counts names unknown labels: {unknown[:5]}")
+        return np.array([counts.get(name, 0) for name in tree.names], dtype=np.float64)
+    values = np.asarray(counts, dtype=np.float64)
+    if values.shape != (len(tree),):
+        raise ValueError(f"train_label_counts must have {len(tree)} values, got {values.shape}")
+    return values
+
+
+def _step(name: str) -> int:
+    match = re.search(r"(\d+)$", name)
+    return int(match.group(1)) if match else -1
+
+
+def _json_ready(value: Any) -> Any:
+    """Plain JSON values: NumPy scalars and arrays as numbers and lists, NaN/inf as null."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
