@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
 from mlcl_text.hierarchy import LabelTree
@@ -39,6 +36,7 @@ from mlcl_text.losses import (
 from mlcl_text.losses.kernel import similarity_logits, weighted_terms
 from mlcl_text.losses.positives import get_rule
 from mlcl_text.losses.views import LevelView
+from tests.spawn import free_port, spawn_workers
 
 pytestmark = pytest.mark.distributed
 
@@ -198,32 +196,8 @@ def _worker(rank: int, port: int, workdir: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _spawn(workdir: Path) -> None:
-    context = mp.start_processes(
-        _worker,
-        args=(_free_port(), str(workdir)),
-        nprocs=WORLD_SIZE,
-        join=False,
-        start_method="spawn",
-    )
-    deadline = time.monotonic() + SPAWN_TIMEOUT_S
-    while not context.join(timeout=1.0):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                if process.is_alive():
-                    process.kill()
-            for process in context.processes:
-                process.join(timeout=5.0)
-            pytest.fail(
-                f"the {WORLD_SIZE} gloo workers did not finish within {SPAWN_TIMEOUT_S:.0f} s "
-                "(a collective probably hangs)"
-            )
+    spawn_workers(_worker, (free_port(), str(workdir)), WORLD_SIZE, SPAWN_TIMEOUT_S, "gloo workers")
 
 
 @pytest.fixture(scope="module")

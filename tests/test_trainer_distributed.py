@@ -24,20 +24,19 @@ from __future__ import annotations
 
 import math
 import os
-import socket
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from datasets import Dataset
 from transformers import BertConfig, BertModel, default_data_collator
 
-from mlcl_text import LabelTree, MLCLModel
+from mlcl_text import MLCLModel
 from mlcl_text.losses import ContrastiveHeadSpec
 from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
+from tests.conftest import TINY_BERT
+from tests.spawn import free_port, spawn_workers
+from tests.test_trainer import TREE, separable_dataset
 
 pytestmark = pytest.mark.distributed
 
@@ -53,19 +52,6 @@ ATOL = 1e-5
 INIT_RANGE = 0.2
 SPAWN_TIMEOUT_S = 120.0
 
-# Self-contained on purpose: the spawned workers import this module, and ``tests.*`` imports
-# break as soon as any installed distribution ships a top-level ``tests`` package.
-TINY_BERT = {
-    "vocab_size": 99,
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 37,
-    "max_position_embeddings": 64,
-}
-TREE = LabelTree.from_paths(["A/a1", "A/a2", "B/b1", "B/b2"], sep="/")
-LEAVES = [TREE.index(name) for name in ("A/a1", "A/a2", "B/b1", "B/b2")]
-LENGTH = 12
 # the two heads of test_trainer (level-1 "all", "sd") plus exact-label-set positives. With
 # the third, some anchors have no positive and the ranks' anchor counts differ (first
 # batch: rows 0, 1, 7 on rank 0 and row 12 on rank 1, see
@@ -78,27 +64,6 @@ HEADS = [
     ContrastiveHeadSpec("exact", positives="all", out_dim=16),
 ]
 COMPONENTS = ("loss_cls", *(f"loss_con/{head.name}" for head in HEADS))
-
-
-def separable_dataset(n: int, seed: int) -> Dataset:
-    """As in test_trainer: each leaf has a marker token; a text holds its labels' markers."""
-    rng = np.random.default_rng(seed)
-    rows = {"input_ids": [], "attention_mask": [], "labels": []}
-    for _ in range(n):
-        chosen = [leaf for leaf in range(4) if rng.random() < 0.4] or [int(rng.integers(4))]
-        tokens = (
-            [2]
-            + [10 + leaf for leaf in chosen]
-            + list(rng.integers(20, 90, LENGTH - 1 - len(chosen)))
-        )
-        rng.shuffle(tokens[1:])
-        labels = np.zeros(len(TREE), dtype=np.float32)
-        labels[[LEAVES[leaf] for leaf in chosen]] = 1
-        labels = TREE.closure(labels[None])[0]
-        rows["input_ids"].append([int(t) for t in tokens])
-        rows["attention_mask"].append([1] * LENGTH)
-        rows["labels"].append(labels.tolist())
-    return Dataset.from_dict(rows)
 
 
 def _dataset() -> Dataset:
@@ -172,32 +137,10 @@ def _worker(rank: int, port: int, workdir: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _spawn(workdir: Path) -> None:
-    context = mp.start_processes(
-        _worker,
-        args=(_free_port(), str(workdir)),
-        nprocs=WORLD_SIZE,
-        join=False,
-        start_method="spawn",
+    spawn_workers(
+        _worker, (free_port(), str(workdir)), WORLD_SIZE, SPAWN_TIMEOUT_S, "training workers"
     )
-    deadline = time.monotonic() + SPAWN_TIMEOUT_S
-    while not context.join(timeout=1.0):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                if process.is_alive():
-                    process.kill()
-            for process in context.processes:
-                process.join(timeout=5.0)
-            pytest.fail(
-                f"the {WORLD_SIZE} training workers did not finish within "
-                f"{SPAWN_TIMEOUT_S:.0f} s (a collective probably hangs)"
-            )
 
 
 def _step_logs(history: list[dict]) -> list[dict]:
