@@ -1,0 +1,102 @@
+"""Recipe parsing: keys, YAML scalars, overrides and errors that name the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlcl_text.recipes import RecipeError, apply_override, load_recipe, parse_yaml, recipe_from_dict
+
+RECIPE = """# model
+model_name_or_path: bert-base-uncased
+pooling: pooler
+# data
+dataset: wos
+dataset_options: {variant: WOS11967}
+# losses
+heads:
+  - {name: domain, positives: all, level: 1}
+# training
+output_dir: outputs/x
+learning_rate: 3e-5
+warmup_steps: 0.1
+save_strategy: no
+"""
+
+
+def test_recipe_keys_are_split_into_fields_and_training_arguments(tmp_path):
+    path = tmp_path / "mlcl.yaml"
+    path.write_text(RECIPE, encoding="utf-8")
+    recipe = load_recipe(path)
+    assert recipe.pooling == "pooler" and recipe.dataset_options == {"variant": "WOS11967"}
+    assert [h.name for h in recipe.head_specs()] == ["domain"]
+    assert recipe.training == {
+        "output_dir": "outputs/x",
+        "learning_rate": 3e-5,
+        "warmup_steps": 0.1,
+        "save_strategy": "no",
+    }
+    args = recipe.training_arguments()
+    assert args.learning_rate == 3e-5 and args.warmup_steps == 0.1
+    assert recipe.source == str(path)
+
+
+def test_yaml_1_2_scalars():
+    assert parse_yaml("a: 1e-3\nb: no\nc: off\nd: true\ne: 2") == {
+        "a": 1e-3,
+        "b": "no",
+        "c": "off",
+        "d": True,
+        "e": 2,
+    }
+
+
+def test_overrides_reach_into_mappings(tmp_path):
+    path = tmp_path / "mlcl.yaml"
+    path.write_text(RECIPE, encoding="utf-8")
+    recipe = load_recipe(
+        path, ["learning_rate=5e-5", "dataset_options.max_train=200", "heads=[]", "seed=7"]
+    )
+    assert recipe.training["learning_rate"] == 5e-5 and recipe.training["seed"] == 7
+    assert recipe.dataset_options == {"variant": "WOS11967", "max_train": 200}
+    assert recipe.heads == []
+    content = {"a": 1}
+    with pytest.raises(RecipeError, match="'a' in command line is not a mapping"):
+        apply_override(content, "a.b=2")
+    with pytest.raises(RecipeError, match="not of the form key=value"):
+        apply_override(content, "learning_rate")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            {"model_name_or_path": "x", "learnin_rate": 1},
+            r"unknown key 'learnin_rate' \(did you mean 'learning_rate'\?\)",
+        ),
+        (
+            {"model_name_or_path": "x", "warmup_ratio": 0.1},
+            r"'warmup_ratio' \(transformers 5: use a float warmup_steps\)",
+        ),
+        ({"learning_rate": 1e-5}, "model_name_or_path is required"),
+        ({"model_name_or_path": "x", "pos_weight": "auto"}, "pos_weight must be one of"),
+        (
+            {"model_name_or_path": "x", "heads": [{"name": "a", "positives": "most"}]},
+            "positives must be one of",
+        ),
+        ({"model_name_or_path": "x", "schedule": "alternate"}, "schedule must be one of"),
+    ],
+)
+def test_bad_recipes_name_the_key(content, message):
+    with pytest.raises(RecipeError, match=message):
+        recipe_from_dict(content, source="r.yaml")
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(RecipeError, match="does not exist"):
+        load_recipe(tmp_path / "missing.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(RecipeError, match="a recipe is a mapping"):
+        load_recipe(tmp_path / "list.yaml")
+    (tmp_path / "broken.yaml").write_text("a: [unclosed\n")
+    with pytest.raises(RecipeError, match="not valid YAML"):
+        load_recipe(tmp_path / "broken.yaml")
