@@ -101,9 +101,10 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
     def loss_from_batch(self, batch: ContrastBatch) -> torch.Tensor:
         similarities = batch.similarities(self.temperature)
         multi_hot = to_multi_hot(batch.labels, self.num_labels)
+        rows, labels = torch.nonzero(multi_hot, as_tuple=True)  # once for every level
         rank_losses, global_values = [], []
         for view in self.level_views:
-            level_labels = view(multi_hot)
+            level_labels = view.from_positions(rows, labels, multi_hot.shape[0])
             weights = self._rule(level_labels[batch.self_index], level_labels)
             terms = weighted_terms(similarities, weights)
             rank_losses.append(self.reduce(terms))

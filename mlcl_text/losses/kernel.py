@@ -76,13 +76,14 @@ def weighted_terms(
 ) -> WeightedTerms:
     """Sum of ``ω_i ℓ_i`` over anchors with positives, and the sum of their ``ω_i``.
 
-    ``weights`` is ``[n, M]`` and non-negative; its self column is ignored.
+    ``weights`` is ``[n, M]`` and non-negative; its self column is ignored. A float32
+    ``weights`` is used as scratch space (its self entries are set to 0 in place) to spare an
+    ``[n, M]`` copy: pass a tensor you do not need afterwards.
     """
     logits = similarities.logits
     rows = torch.arange(logits.shape[0], device=logits.device)
-    weights = weights.float().index_put(
-        (rows, similarities.self_index), weights.new_zeros((), dtype=torch.float32)
-    )
+    weights = weights.float()
+    weights[rows, similarities.self_index] = 0.0
     total = weights.sum(dim=1)
     has_positive = total > 0
     omega = (
@@ -112,6 +113,6 @@ def weighted_supcon_loss(
     z = torch.nn.functional.normalize(embeddings.float(), dim=1)
     self_index = torch.arange(z.shape[0], device=z.device)
     terms = weighted_terms(
-        similarity_logits(z, z, temperature, self_index), weights, anchor_weights
+        similarity_logits(z, z, temperature, self_index), weights.float().clone(), anchor_weights
     )
     return terms.mean()

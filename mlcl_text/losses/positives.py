@@ -52,7 +52,8 @@ def identical_sets(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.Tenso
     shared = intersection_sizes(anchors, contrast)
     size_a = anchors.float().sum(dim=1, keepdim=True)
     size_c = contrast.float().sum(dim=1).unsqueeze(0)
-    return ((shared == size_a) & (shared == size_c) & (size_a > 0)).float()
+    # |S ∩ T| ≤ min(|S|, |T|), so 2|S ∩ T| = |S| + |T| exactly when S = T
+    return ((2 * shared == size_a + size_c) & (size_a > 0)).float()
 
 
 def jaccard(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:

@@ -37,17 +37,30 @@ class LevelView(LabelView):
         level_ids = torch.as_tensor(tree.level_ids(depth))
         column_of = torch.full((len(tree),), -1, dtype=torch.int64)
         column_of[level_ids] = torch.arange(len(level_ids))
-        has_ancestor = ancestor >= 0
-        self.register_buffer("sources", torch.nonzero(has_ancestor).flatten(), persistent=False)
-        self.register_buffer("targets", column_of[ancestor[has_ancestor]], persistent=False)
+        # column[i]: the level column of label i's ancestor at this depth, -1 if too shallow
+        column = torch.where(ancestor >= 0, column_of[ancestor.clamp_min(0)], -1)
+        self.register_buffer("column", column, persistent=False)
         self.depth = depth
         self.input_width = len(tree)
         self.output_width = len(level_ids)
 
     def forward(self, multi_hot: torch.Tensor) -> torch.Tensor:
-        out = multi_hot.new_zeros((multi_hot.shape[0], self.output_width), dtype=torch.float32)
-        out.index_add_(1, self.targets, multi_hot[:, self.sources].float())
-        return (out > 0).float()
+        rows, labels = torch.nonzero(multi_hot, as_tuple=True)
+        return self.from_positions(rows, labels, multi_hot.shape[0])
+
+    def from_positions(
+        self, rows: torch.Tensor, labels: torch.Tensor, num_rows: int
+    ) -> torch.Tensor:
+        """The view of the multi-hot matrix whose non-zero entries are ``(rows, labels)``.
+
+        Costs O(non-zeros), not O(rows × labels): callers with several views of one matrix
+        (one per tree level) find the non-zeros once.
+        """
+        columns = self.column[labels]
+        keep = columns >= 0
+        out = torch.zeros((num_rows, self.output_width), dtype=torch.float32, device=rows.device)
+        out[rows[keep], columns[keep]] = 1.0
+        return out
 
     def describe(self) -> str:
         return f"level {self.depth}"
