@@ -58,14 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model from a YAML recipe")
     train.add_argument("recipe", help="recipe file (see recipes/)")
-    train.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe key (repeatable), e.g. --set learning_rate=3e-5",
-    )
+    _add_set_option(train, "override a recipe key (repeatable), e.g. --set learning_rate=3e-5")
     train.set_defaults(run=run_train)
 
     evaluate = commands.add_parser("evaluate", help="score a trained model on a data set split")
@@ -199,13 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", help="train recipes × shots × seeds from a sweep spec (resumable), then compare"
     )
     sweep.add_argument("spec", help="sweep spec YAML (see mlcl_text/sweep.py)")
-    sweep.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a key of every recipe (repeatable), after the spec's overrides",
+    _add_set_option(
+        sweep, "override a key of every recipe (repeatable), after the spec's overrides"
     )
     sweep.add_argument(
         "--keep-going",
@@ -218,16 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="fine-tune MiniLM on the embedded debtags set with the MLCL recipe"
     )
     demo.add_argument("--output-dir", default="outputs/demo")
-    demo.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe key (repeatable), e.g. --set max_steps=20",
-    )
+    _add_set_option(demo, "override a recipe key (repeatable), e.g. --set max_steps=20")
     demo.set_defaults(run=run_demo)
     return parser
+
+
+def _add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:

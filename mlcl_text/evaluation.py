@@ -44,9 +44,8 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from mlcl_text import plots
-from mlcl_text.data.encoding import MODEL_INPUTS, MultiLabelCollator, _segments
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.inference import predict_probabilities
+from mlcl_text.inference import batched_outputs, predict_probabilities
 from mlcl_text.metrics import TruePositions, as_scores, evaluate_predictions, threshold_vector
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
@@ -327,31 +326,13 @@ def embed_texts(
     ``model.config.max_segments`` windows), sorted by length and padded per batch by
     :class:`~mlcl_text.data.encoding.MultiLabelCollator`. Puts the model in eval mode.
     """
-    model.eval()
-    device = next(model.parameters()).device
-    texts = [str(t) for t in texts]
-    segments = model.config.max_segments
-    if segments > 1:
-        encoded = _segments(tokenizer, texts, max_length, segments) if texts else {}
-        rows = [{key: encoded[key][i] for key in encoded} for i in range(len(texts))]
-        lengths = [sum(len(s) for s in row["input_ids"]) for row in rows]
-    else:
-        encoded = tokenizer(texts, truncation=True, max_length=max_length) if texts else {}
-        keys = [key for key in MODEL_INPUTS if key in encoded]
-        rows = [{key: encoded[key][i] for key in keys} for i in range(len(texts))]
-        lengths = [len(row["input_ids"]) for row in rows]
     hidden = model.config.encoder.hidden_size
     embeddings = np.zeros((len(texts), hidden), dtype=np.float32)
     projections = {
         spec.name: np.zeros((len(texts), spec.out_dim), dtype=np.float32)
         for spec in model.config.head_specs
     }
-    collate = MultiLabelCollator(tokenizer)
-    order = np.argsort(lengths, kind="stable")
-    for start in range(0, len(rows), batch_size):
-        chosen = order[start : start + batch_size]
-        batch = {k: v.to(device) for k, v in collate([rows[i] for i in chosen]).items()}
-        output = model(**batch)
+    for chosen, output in batched_outputs(model, tokenizer, texts, batch_size, max_length):
         embeddings[chosen] = output.embeddings.float().cpu().numpy()
         for name, values in output.projections.items():
             projections[name][chosen] = values.float().cpu().numpy()

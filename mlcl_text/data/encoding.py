@@ -43,7 +43,7 @@ def encode_dataset(
         encoded = (
             tokenizer(batch["text"], truncation=True, max_length=max_length)
             if max_segments == 1
-            else _segments(tokenizer, batch["text"], max_length, max_segments)
+            else segment_windows(tokenizer, batch["text"], max_length, max_segments)
         )
         multi_hot = np.zeros((len(indices), len(tree)), dtype=np.float32)
         for row, (position, labels) in enumerate(zip(indices, batch["labels"], strict=True)):
@@ -72,7 +72,7 @@ def encode_dataset(
     return apply(data)
 
 
-def _segments(
+def segment_windows(
     tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, max_segments: int
 ) -> dict:
     """Consecutive windows of ``max_length`` tokens (special tokens included) over each text,
