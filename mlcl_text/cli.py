@@ -429,9 +429,17 @@ def _load_data(
 def run_export(args: argparse.Namespace) -> int:
     from mlcl_text.export import export_model
 
-    model, tokenizer, _ = _load_model(args.model)
+    model, tokenizer, recipe = _load_model(args.model)
     thresholds = _stored_thresholds(args.model, model.config.tree)
-    folder = export_model(model, args.output, args.form, tokenizer=tokenizer, thresholds=thresholds)
+    folder = export_model(
+        model,
+        args.output,
+        args.form,
+        tokenizer=tokenizer,
+        card_info=_card_info(args.model, recipe),
+        thresholds=thresholds,
+        figures_dir=Path(args.model) / "plots",
+    )
     print(f"exported {args.model} as {args.form} to {folder}")
     return 0
 
@@ -439,14 +447,16 @@ def run_export(args: argparse.Namespace) -> int:
 def run_push(args: argparse.Namespace) -> int:
     from mlcl_text.export import push_to_hub
 
-    model, tokenizer, _ = _load_model(args.model)
+    model, tokenizer, recipe = _load_model(args.model)
     push_to_hub(
         model,
         args.repo_id,
         form=args.form,
         private=args.private,
         tokenizer=tokenizer,
+        card_info=_card_info(args.model, recipe),
         thresholds=_stored_thresholds(args.model, model.config.tree),
+        figures_dir=Path(args.model) / "plots",
         data_use_agreement=args.data_use_agreement,
     )
     print(f"pushed {args.model} as {args.form} to https://huggingface.co/{args.repo_id}")
@@ -472,6 +482,38 @@ def _load_model(path: str, device: str = "cpu"):
         yaml.safe_load(recipe_file.read_text(encoding="utf-8")) if recipe_file.is_file() else {}
     )
     return model, tokenizer, recipe
+
+
+CARD_METRICS = ("micro_f1", "macro_f1", "hier_f1", "micro_auc", "macro_auc", "p@5")
+
+
+def _card_info(model_dir: str, recipe: dict):
+    """Card facts a training run folder holds: data set, headline test metrics, settings."""
+    from mlcl_text.model_card import ModelCardInfo
+
+    metrics_file = Path(model_dir) / "metrics.json"
+    scores = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    split = "test" if "test" in scores else "validation"
+    metrics = {
+        f"{split} {name}": value
+        for name, value in scores.get(split, {}).items()
+        if name in CARD_METRICS and isinstance(value, (int, float))
+    }
+    settings = {
+        key: recipe[key]
+        for key in (
+            "learning_rate",
+            "num_train_epochs",
+            "max_steps",
+            "per_device_train_batch_size",
+            "max_length",
+        )
+        if key in recipe
+    }
+    dataset = recipe.get("dataset")
+    return ModelCardInfo(
+        datasets=[dataset] if dataset else [], metrics=metrics, training_settings=settings
+    )
 
 
 def _stored_thresholds(model_dir: str, tree):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,12 @@ def export_model(
     card_info: ModelCardInfo | None = None,
     repo_id: str | None = None,
     thresholds: Thresholds | None = None,
+    figures_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Write ``model`` in ``form`` to ``directory`` (new or empty) with tokenizer, tuned
-    decision thresholds (``thresholds.json``) and card."""
+    decision thresholds (``thresholds.json``) and card. The evaluation plots in
+    ``figures_dir`` (a training run's ``plots/``) are copied to ``directory/plots`` and shown
+    in the card's evaluation section."""
     if form not in FORMS:
         raise ValueError(f"form must be one of {FORMS}, got {form!r}")
     directory = Path(directory)
@@ -85,8 +89,24 @@ def export_model(
             card_info = dataclasses.replace(
                 card_info or ModelCardInfo(), threshold=thresholds.global_threshold
             )
+    if figures_dir is not None and Path(figures_dir).is_dir():
+        figures = _copy_figures(Path(figures_dir), directory / "plots")
+        card_info = dataclasses.replace(
+            card_info or ModelCardInfo(),
+            figures={**figures, **(card_info.figures if card_info else {})},
+        )
     render_model_card(merged, card_info, form=form, repo_id=repo_id).save(directory / "README.md")
     return directory
+
+
+def _copy_figures(source: Path, target: Path) -> dict[str, str]:
+    """Copy the PNGs of ``source`` to ``target``; ``{title: path relative to the export}``."""
+    figures = {}
+    for png in sorted(source.glob("*.png")):
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(png, target / png.name)
+        figures[png.stem.replace("_", " ")] = f"{target.name}/{png.name}"
+    return figures
 
 
 def check_classifier_exportable(model: MLCLModel) -> None:
@@ -171,6 +191,7 @@ def push_to_hub(
     card_info: ModelCardInfo | None = None,
     token: str | None = None,
     thresholds: Thresholds | None = None,
+    figures_dir: str | os.PathLike | None = None,
     data_use_agreement: str | None = None,
     commit_message: str | None = None,
     api: HfApi | None = None,
@@ -193,7 +214,14 @@ def push_to_hub(
         card_info = dataclasses.replace(card_info, data_agreement=data_use_agreement)
     with tempfile.TemporaryDirectory() as scratch:
         folder = export_model(
-            model, Path(scratch) / "export", form, tokenizer, card_info, repo_id, thresholds
+            model,
+            Path(scratch) / "export",
+            form,
+            tokenizer,
+            card_info,
+            repo_id,
+            thresholds,
+            figures_dir,
         )
         api.create_repo(repo_id, private=private, exist_ok=True, token=token)
         return api.upload_folder(

@@ -102,6 +102,7 @@ class ModelCardInfo:
         "data named above."
     )
     data_agreement: str | None = None
+    figures: dict[str, str] = field(default_factory=dict)  # title -> path inside the export
 
 
 def template_directory() -> Path:
@@ -183,6 +184,7 @@ def render_model_card(
         training_settings=info.training_settings,
         recipe=info.recipe,
         metrics={k: round(v, 4) if isinstance(v, float) else v for k, v in info.metrics.items()},
+        figures=info.figures,
         intended_use=info.intended_use,
         limitations=info.limitations,
         restricted=config.restricted,

@@ -143,6 +143,11 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     assert main(["export", str(run), "--form", "full", "--output", str(tmp_path / "exported")]) == 0
     assert (tmp_path / "exported" / "README.md").exists()
     assert json.loads((tmp_path / "exported" / "thresholds.json").read_text()) == stored
+    card = (tmp_path / "exported" / "README.md").read_text()
+    assert "- files" in card and "| test micro_f1 |" in card  # data set and test scores
+    shown = sorted(p.name for p in (tmp_path / "exported" / "plots").glob("*.png"))
+    assert shown == sorted(p.name for p in (run / "plots").glob("*.png")) and shown
+    assert all(f"(plots/{name})" in card for name in shown)
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, model_dir, data_dir, capsys):
