@@ -121,21 +121,21 @@ class ContrastiveLoss(nn.Module):
 
     def reduce(self, terms: WeightedTerms) -> torch.Tensor:
         """This process's share of the global mean (see :mod:`~mlcl_text.losses.distributed`)."""
-        if not (self.gather_across_processes and distributed.is_distributed()):
-            return terms.mean()
-        total_weight = distributed.global_sum(terms.weight_sum)
-        scale = distributed.world_size() / total_weight.clamp_min(
-            torch.finfo(total_weight.dtype).tiny
-        )
-        return terms.loss_sum * scale
+        return self.reduce_with_value(terms)[0]
 
-    def global_value(self, terms: WeightedTerms) -> torch.Tensor:
-        """The detached loss of the whole (cross-process) batch: the same on every process."""
+    def reduce_with_value(self, terms: WeightedTerms) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(this process's share, detached loss of the whole cross-process batch)``.
+
+        One all-reduce of ``(Σ ω ℓ, Σ ω)`` gives both; a single process returns the mean twice.
+        """
         if not (self.gather_across_processes and distributed.is_distributed()):
-            return terms.mean().detach()
-        total_weight = distributed.global_sum(terms.weight_sum)
-        total_loss = distributed.global_sum(terms.loss_sum)
-        return total_loss / total_weight.clamp_min(torch.finfo(total_weight.dtype).tiny)
+            mean = terms.mean()
+            return mean, mean.detach()
+        total_loss, total_weight = distributed.global_sum(
+            torch.stack([terms.loss_sum.detach(), terms.weight_sum])
+        ).unbind()
+        total_weight = total_weight.clamp_min(torch.finfo(total_weight.dtype).tiny)
+        return terms.loss_sum * (distributed.world_size() / total_weight), total_loss / total_weight
 
     def get_config_dict(self) -> dict[str, Any]:
         """Hyper-parameters, for model cards and logs."""

@@ -63,7 +63,7 @@ def gather_batch(embeddings: torch.Tensor, labels: torch.Tensor) -> GatheredBatc
 
 
 def global_sum(value: torch.Tensor) -> torch.Tensor:
-    """All-reduced sum of a detached scalar (the value itself in a single process)."""
+    """All-reduced sum of a detached tensor (the value itself in a single process)."""
     if not is_distributed():
         return value.detach()
     total = value.detach().clone()

@@ -107,8 +107,9 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
             level_labels = view.from_positions(rows, labels, multi_hot.shape[0])
             weights = self._rule(level_labels[batch.self_index], level_labels)
             terms = weighted_terms(similarities, weights)
-            rank_losses.append(self.reduce(terms))
-            global_values.append(self.global_value(terms))
+            rank_loss, global_value = self.reduce_with_value(terms)
+            rank_losses.append(rank_loss)
+            global_values.append(global_value)
 
         chosen = list(range(len(rank_losses)))
         if self.mode in ("hicone", "himulcone"):
