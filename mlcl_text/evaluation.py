@@ -87,6 +87,7 @@ def evaluate_run(
     seed: int = 0,
     progress: bool = False,
     write_summary: bool = True,
+    metrics: dict[str, Any] | None = None,
     model_name: str | None = None,
     dataset_name: str | None = None,
 ) -> dict[str, Any]:
@@ -115,6 +116,8 @@ def evaluate_run(
         seed: for the sample of documents embedded and for UMAP.
         progress: show a progress bar while predicting.
         write_summary: write ``metrics.json`` and ``report.md`` (``False``: figures only).
+        metrics: ``evaluate_predictions`` of ``probabilities`` at ``thresholds`` when the
+            caller has them already (they are not recomputed).
         model_name, dataset_name: shown in the report.
 
     Returns:
@@ -143,7 +146,8 @@ def evaluate_run(
             f"probabilities {probabilities.shape} do not match the split's labels {y_true.shape}"
         )
     threshold = 0.5 if thresholds is None else thresholds
-    metrics = evaluate_predictions(y_true, probabilities, tree=tree, threshold=threshold)
+    if metrics is None:
+        metrics = evaluate_predictions(y_true, probabilities, tree=tree, threshold=threshold)
     per_label = per_label_scores(y_true, probabilities, threshold)
     per_label["names"] = list(tree.names)
     if train_label_counts is not None:

@@ -141,6 +141,7 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
             split_name=plotted,
             probabilities=probabilities[plotted],
             write_summary=False,
+            metrics=metrics[plotted],
         )["plots"]
     elif loss_series(log_history):
         path = output_dir / PLOTS_DIR / PLOT_FILES["loss_curves"]
