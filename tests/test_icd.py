@@ -1,4 +1,4 @@
-"""ICD-9-CM / ICD-10-CM label trees (mlcl_text.icd)."""
+"""ICD-9-CM / ICD-10-CM / ICD-10-PCS label trees (mlcl_text.icd)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mlcl_text.icd import (
     format_icd9,
     icd9_diagnosis_tree,
     icd9_procedure_tree,
+    icd10_pcs_tree,
     icd10_tree,
 )
 
@@ -92,8 +93,24 @@ def test_procedure_tree_options():
     assert flat.ancestors("39.61") == ["39"]
     with_chapters = icd9_procedure_tree(["39.61", "00.66", "17.1"], chapters=True)
     assert with_chapters.ancestors("39.61") == ["35-39", "39", "39.6"]
-    assert with_chapters.ancestors("00.66") == ["00", "00.6"]
-    assert with_chapters.ancestors("17.1") == ["17"]
+    assert with_chapters.ancestors("00.66") == ["00-00", "00", "00.6"]
+    assert with_chapters.ancestors("17.1") == ["17-17", "17"]
+
+
+def test_procedure_single_category_chapters_are_not_named_like_their_category():
+    # regression: chapters (0, 0) and (17, 17) used to be named "00" and "17", the same as
+    # their category, so the category was merged into its chapter
+    tree = icd9_procedure_tree(["00.66", "17.11"], chapters=True)
+    assert tree.ancestors("00.66") == ["00-00", "00", "00.6"]
+    assert tree.parent("00.66") == "00.6"
+    assert tree.parent("00.6") == "00"
+    assert tree.parent("00") == "00-00"
+    assert tree.parent("00-00") is None
+    assert tree.ancestors("17.11") == ["17-17", "17", "17.1"]
+    assert tree.roots == ["00-00", "17-17"]
+    assert all(tree.depth(code) == 4 for code in ("00.66", "17.11"))
+    assert len(tree.names) == len(set(tree.names)) == 8
+    _roundtrip(tree)
 
 
 def test_procedure_tree_rejects_undotted():
@@ -220,3 +237,64 @@ def test_icd10_unknown_category_placed_by_block(monkeypatch):
 def test_icd10_rejects_undotted():
     with pytest.raises(ValueError, match="I509"):
         icd10_tree(["I509"])
+
+
+# ---------------------------------------------------------------------- ICD-10-PCS
+def test_icd10_pcs_tree_real_codes():
+    codes = ["02100Z9", "0DTJ4ZZ", "5A1955Z", "B2111ZZ", "3E0G76Z"]
+    tree = icd10_pcs_tree(codes)
+    assert tree.ancestors("02100Z9") == ["PCS 0", "PCS 02", "PCS 021"]  # coronary bypass
+    assert tree.ancestors("0DTJ4ZZ") == ["PCS 0", "PCS 0D", "PCS 0DT"]  # appendectomy
+    assert tree.ancestors("5A1955Z") == ["PCS 5", "PCS 5A", "PCS 5A1"]  # ventilation
+    assert tree.ancestors("B2111ZZ") == ["PCS B", "PCS B2", "PCS B21"]  # imaging
+    assert tree.ancestors("3E0G76Z") == ["PCS 3", "PCS 3E", "PCS 3E0"]
+    assert tree.roots == ["PCS 0", "PCS 5", "PCS B", "PCS 3"]
+    assert sorted(tree.leaves) == sorted(codes)
+    assert all(tree.depth(code) == 4 for code in codes)
+    assert tree.num_levels == 4
+    assert len(tree.names) == len(set(tree.names))
+    _roundtrip(tree)
+
+
+def test_icd10_pcs_shared_prefixes_share_parents_and_duplicates_collapse():
+    tree = icd10_pcs_tree(["02100Z9", "02100A9", "021009W", "02703ZZ", "0DTJ4ZZ", "02100Z9"])
+    assert tree.parent("02100Z9") == tree.parent("02100A9") == tree.parent("021009W")
+    assert tree.parent("02100Z9") == "PCS 021"
+    assert tree.parent("02703ZZ") == "PCS 027"
+    assert tree.children("PCS 02") == ["PCS 021", "PCS 027"]
+    assert tree.children("PCS 0") == ["PCS 02", "PCS 0D"]
+    assert tree.roots == ["PCS 0"]
+    assert tree.names.count("02100Z9") == 1
+    assert tree.names.count("PCS 0") == 1
+    assert len(tree.names) == 1 + 2 + 3 + 5
+
+
+def test_icd10_pcs_normalizes_case_and_whitespace():
+    tree = icd10_pcs_tree([" 0dtj4zz ", "0DTJ4ZZ", "5a1955z\n"])
+    assert tree.leaves == ["0DTJ4ZZ", "5A1955Z"]
+    assert tree.ancestors("0DTJ4ZZ") == ["PCS 0", "PCS 0D", "PCS 0DT"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["", "   ", "02100Z", "02100Z99", "0DTJ4ZO", "0ITJ4ZZ", "021.0Z9", "02100-9", "0210 Z9"],
+)
+def test_icd10_pcs_rejects_malformed(code):
+    with pytest.raises(ValueError, match=f"ICD-10-PCS code {code!r}"):
+        icd10_pcs_tree(["02100Z9", code])
+
+
+def test_icd10_pcs_rejects_non_strings_and_a_bare_string():
+    with pytest.raises(ValueError, match="None"):
+        icd10_pcs_tree([None])
+    with pytest.raises(ValueError, match="string"):
+        icd10_pcs_tree("02100Z9")
+
+
+def test_icd10_pcs_names_do_not_collide_with_other_code_systems():
+    pcs = icd10_pcs_tree(["B2111ZZ", "02100Z9"])
+    assert set(icd9_procedure_tree(["02.1"], chapters=True).names).isdisjoint(pcs.names)
+    pytest.importorskip("simple_icd_10_cm")
+    cm = icd10_tree(["B20"])
+    assert "B20" in cm.names
+    assert set(cm.names).isdisjoint(pcs.names)
