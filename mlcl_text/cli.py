@@ -284,6 +284,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from mlcl_text.evaluation import evaluate_run, format_summary, load_log_history
+    from mlcl_text.metrics import scored_label_ids
 
     model, tokenizer, recipe = _load_model(args.model, args.device)
     if args.data:
@@ -320,6 +321,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         progress=True,
         model_name=str(args.model),
         dataset_name=str(name),
+        scored_labels=scored_label_ids(tree, str(recipe.get("metric_labels", "all"))),
     )
     output = Path(args.output) if args.output else Path(args.model) / f"metrics-{args.split}.json"
     output.write_text(json.dumps(result["metrics"], indent=2), encoding="utf-8")

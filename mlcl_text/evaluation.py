@@ -90,6 +90,7 @@ def evaluate_run(
     metrics: dict[str, Any] | None = None,
     model_name: str | None = None,
     dataset_name: str | None = None,
+    scored_labels: Any = None,
 ) -> dict[str, Any]:
     """Score ``model`` on ``dataset_split`` and write metrics, figures and a report.
 
@@ -119,6 +120,9 @@ def evaluate_run(
         metrics: ``evaluate_predictions`` of ``probabilities`` at ``thresholds`` when the
             caller has them already (they are not recomputed).
         model_name, dataset_name: shown in the report.
+        scored_labels: the labels the flat scores cover (``evaluate_predictions``'s
+            argument; :func:`mlcl_text.metrics.scored_label_ids` of a recipe's
+            ``metric_labels``); ``None``: every label.
 
     Returns:
         A dict: ``split``, ``num_documents``, ``metrics`` (flat scores), ``per_label``
@@ -147,7 +151,9 @@ def evaluate_run(
         )
     threshold = 0.5 if thresholds is None else thresholds
     if metrics is None:
-        metrics = evaluate_predictions(y_true, probabilities, tree=tree, threshold=threshold)
+        metrics = evaluate_predictions(
+            y_true, probabilities, tree=tree, threshold=threshold, scored_labels=scored_labels
+        )
     per_label = per_label_scores(y_true, probabilities, threshold)
     per_label["names"] = list(tree.names)
     if train_label_counts is not None:

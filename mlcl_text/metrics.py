@@ -111,6 +111,22 @@ _BLOCK_ELEMENTS = 1 << 22
 EVALUATE_SCRIPT = "mlcl_multilabel.py"
 
 
+METRIC_LABELS = ("all", "leaves")
+"""Which labels the flat scores cover: every tree node, or the leaves (e.g. ICD codes)."""
+
+
+def scored_label_ids(tree: LabelTree | None, metric_labels: str = "all") -> np.ndarray | None:
+    """The ``scored_labels`` of :func:`evaluate_predictions` for a recipe's ``metric_labels``:
+    ``None`` for ``"all"``, the ids of ``tree.leaves`` for ``"leaves"``."""
+    if metric_labels not in METRIC_LABELS:
+        raise ValueError(f"metric_labels must be one of {METRIC_LABELS}, got {metric_labels!r}")
+    if metric_labels == "all":
+        return None
+    if tree is None:
+        raise ValueError("metric_labels='leaves' needs a label tree")
+    return np.array([tree.index(name) for name in tree.leaves], dtype=np.int64)
+
+
 def evaluate_module_path() -> str:
     """Path of the 🤗 ``evaluate`` metric script that wraps :func:`evaluate_predictions`.
 
@@ -127,6 +143,7 @@ def evaluate_predictions(
     tree: LabelTree | None = None,
     threshold: Any = 0.5,
     consistent: bool | None = None,
+    scored_labels: Any = None,
 ) -> dict[str, float]:
     """All scores of the module docstring (which states every formula), as a flat dict.
 
@@ -142,6 +159,12 @@ def evaluate_predictions(
         consistent: whether to add the ``consistent_*`` scores of the hierarchy-consistent
             decoding. ``None`` (default) adds them whenever a ``tree`` is given — the
             behaviour callers rely on; ``False`` leaves them out; ``True`` requires a tree.
+        scored_labels: label ids (or a boolean mask over the ``L`` labels) to which the
+            set-based, AUC and top-``k`` scores are restricted, consistent decoding's
+            included; the hierarchical, per-level and violation scores still use every
+            label. ICD coding scores the codes only (:meth:`LabelTree.leaves` of a
+            chapter → category → code tree), not the chapters and categories the tree adds.
+            ``None`` (default) scores every label.
 
     Returns:
         ``micro|macro|samples_precision|recall|f1``, ``micro_auc``, ``macro_auc``,
@@ -161,6 +184,8 @@ def evaluate_predictions(
         raise ValueError("consistent=True needs a label tree")
     with_consistent = tree is not None if consistent is None else bool(consistent)
 
+    if scored_labels is not None:
+        return _restricted_scores(y_true, scores, tree, thresholds, with_consistent, scored_labels)
     counts = _count(scores, truth, thresholds, tree, with_consistent)
     metrics = _set_scores(counts.plain, counts.label_true, counts.row_true)
     metrics.update(_auc_scores(scores, truth))
@@ -180,6 +205,59 @@ def evaluate_predictions(
         decoded = _set_scores(counts.consistent, counts.label_true, counts.row_true)
         decoded.update(_hierarchical_scores(counts.consistent, counts.closed_true, tree))
         metrics.update({f"consistent_{name}": value for name, value in decoded.items()})
+    return metrics
+
+
+_FLAT_PREFIXES = ("micro_", "macro_", "samples_", "p@", "r@")
+
+
+def _restricted_scores(
+    y_true: Any,
+    scores: np.ndarray,
+    tree: LabelTree | None,
+    thresholds: np.ndarray,
+    with_consistent: bool,
+    scored_labels: Any,
+) -> dict[str, float]:
+    """``evaluate_predictions`` with the flat scores on the ``scored_labels`` columns only."""
+    num_labels = scores.shape[1]
+    columns = np.asarray(scored_labels)
+    if columns.dtype == np.bool_:
+        if columns.shape != (num_labels,):
+            raise ValueError(
+                f"a scored_labels mask needs {num_labels} entries, got {columns.shape}"
+            )
+        columns = np.flatnonzero(columns)
+    columns = np.unique(columns.astype(np.int64))
+    if len(columns) == 0 or columns[0] < 0 or columns[-1] >= num_labels:
+        raise ValueError(f"scored_labels must name 1 to {num_labels} labels in [0, {num_labels})")
+    truth = sp.csr_array(y_true) if sp.issparse(y_true) else np.asarray(y_true)
+    metrics = {}
+    if tree is not None:
+        metrics = evaluate_predictions(truth, scores, tree, thresholds, consistent=with_consistent)
+        metrics = {k: v for k, v in metrics.items() if not k.startswith(_FLAT_PREFIXES)}
+        metrics = {
+            k: v
+            for k, v in metrics.items()
+            if not (k.startswith("consistent_") and k[11:].startswith(_FLAT_PREFIXES))
+        }
+    flat = evaluate_predictions(
+        truth[:, columns], scores[:, columns], threshold=thresholds[columns]
+    )
+    metrics.update(flat)
+    if with_consistent:
+        decoded = np.zeros((scores.shape[0], len(columns)), dtype=np.float32)
+        for start, stop in row_blocks(*scores.shape):
+            kept = tree.consistent_decoding(scores[start:stop] >= thresholds)
+            decoded[start:stop] = kept[:, columns]
+        again = evaluate_predictions(truth[:, columns], decoded, threshold=0.5)
+        metrics.update(
+            {
+                f"consistent_{k}": v
+                for k, v in again.items()
+                if k.startswith(("micro_", "macro_", "samples_")) and "auc" not in k
+            }
+        )
     return metrics
 
 

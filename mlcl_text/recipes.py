@@ -103,6 +103,7 @@ class Recipe:
     tune_thresholds: bool = True
     per_label_thresholds: bool = False
     threshold_metric: str = "micro_f1"
+    metric_labels: str = "all"  # "leaves": flat scores on the leaves only (ICD codes)
     # training: every other key, as TrainingArguments fields
     training: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
@@ -194,6 +195,10 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
     if recipe.pos_weight not in POSITIVE_WEIGHTS:
         raise RecipeError(
             f"{where}: pos_weight must be one of {POSITIVE_WEIGHTS}, got {recipe.pos_weight!r}"
+        )
+    if recipe.metric_labels not in ("all", "leaves"):
+        raise RecipeError(
+            f"{where}: metric_labels must be 'all' or 'leaves', got {recipe.metric_labels!r}"
         )
     try:
         recipe.head_specs()

@@ -147,10 +147,23 @@ class Thresholds:
         per_label: bool = True,
         min_support: int = 5,
         grid: Sequence[float] | np.ndarray | None = None,
+        scored_labels: Any = None,
     ) -> Thresholds:
         """Tune the global threshold (``metric``) and, if ``per_label``, the per-label ones
-        with the global threshold as fallback."""
-        global_threshold = tune_global_threshold(y_true, y_score, metric=metric, grid=grid)
+        with the global threshold as fallback.
+
+        ``scored_labels`` (label ids) restricts the global tuning to those columns, as
+        ``evaluate_predictions(scored_labels=...)`` scores them; per-label thresholds are
+        tuned for every label (each label's F1 does not depend on the others).
+        """
+        if scored_labels is None:
+            global_threshold = tune_global_threshold(y_true, y_score, metric=metric, grid=grid)
+        else:
+            columns = np.asarray(scored_labels)
+            truth = y_true.tocsc() if hasattr(y_true, "tocsc") else np.asarray(y_true)
+            global_threshold = tune_global_threshold(
+                truth[:, columns], as_scores(y_score)[:, columns], metric=metric, grid=grid
+            )
         labels = (
             tune_label_thresholds(
                 y_true, y_score, min_support=min_support, fallback=global_threshold, grid=grid

@@ -375,3 +375,54 @@ def test_evaluate_module_loads_offline_and_agrees(tmp_path):
     assert one == pytest.approx(expected, nan_ok=True)
     assert batched == pytest.approx(expected, nan_ok=True)
     assert evaluate_module_path().endswith(os.path.join("evaluate_module", "mlcl_multilabel.py"))
+
+
+# ---------------------------------------------------------------------- scored labels
+def _icd_like_case(seed=0):
+    tree = LabelTree.from_paths(
+        ["390-459/428/428.0", "390-459/427/427.31", "390-459/401.9", "35-39/39/39.61"], sep="/"
+    )
+    rng = np.random.default_rng(seed)
+    leaves = [tree.index(name) for name in tree.leaves]
+    y = np.zeros((40, len(tree)))
+    for row in y:
+        row[rng.choice(leaves, size=rng.integers(1, 3), replace=False)] = 1
+    y = tree.closure(y)
+    scores = np.clip(y * 0.3 + rng.random(y.shape) * 0.7, 0, 1)
+    return tree, y, scores, np.asarray(leaves)
+
+
+def test_scored_labels_restrict_the_flat_scores_only():
+    from mlcl_text.metrics import scored_label_ids
+
+    tree, y, scores, leaves = _icd_like_case()
+    assert sorted(scored_label_ids(tree, "leaves")) == sorted(leaves)
+    assert scored_label_ids(tree, "all") is None
+    got = evaluate_predictions(y, scores, tree=tree, threshold=0.55, scored_labels=leaves)
+    flat = evaluate_predictions(y[:, leaves], scores[:, leaves], threshold=0.55)
+    full = evaluate_predictions(y, scores, tree=tree, threshold=0.55)
+    for key, value in flat.items():
+        assert got[key] == pytest.approx(value, nan_ok=True), key
+    for key in ("hier_f1", "level1_micro_f1", "level3_macro_f1", "violation_rate"):
+        assert got[key] == pytest.approx(full[key]), key
+    assert got["micro_f1"] != pytest.approx(full["micro_f1"])  # the chapters are left out
+    decoded = tree.consistent_decoding(scores >= 0.55)[:, leaves]
+    assert got["consistent_micro_f1"] == pytest.approx(
+        f1_score(y[:, leaves], decoded, average="micro", zero_division=0)
+    )
+    assert got["consistent_hier_f1"] == pytest.approx(full["consistent_hier_f1"])
+    mask = np.zeros(len(tree), bool)
+    mask[leaves] = True
+    assert evaluate_predictions(y, scores, tree=tree, threshold=0.55, scored_labels=mask) == got
+    with pytest.raises(ValueError, match="scored_labels must name"):
+        evaluate_predictions(y, scores, scored_labels=[len(tree)])
+    with pytest.raises(ValueError, match="metric_labels must be one of"):
+        scored_label_ids(tree, "codes")
+
+
+def test_threshold_tuning_on_scored_labels():
+    from mlcl_text.thresholds import Thresholds, tune_global_threshold
+
+    _, y, scores, leaves = _icd_like_case(1)
+    tuned = Thresholds.tune(y, scores, per_label=False, scored_labels=leaves)
+    assert tuned.global_threshold == tune_global_threshold(y[:, leaves], scores[:, leaves])
