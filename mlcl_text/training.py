@@ -21,10 +21,10 @@ import torch
 from accelerate import PartialState
 from transformers import AutoTokenizer
 
-from mlcl_text.data import load
+from mlcl_text.data import is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
 from mlcl_text.evaluation import LOG_HISTORY_FILE, PLOT_FILES, PLOTS_DIR, evaluate_run
-from mlcl_text.metrics import evaluate_predictions
+from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.plots import loss_series, plot_loss_curves
 from mlcl_text.recipes import Recipe
@@ -73,7 +73,7 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         segment_pooling=recipe.segment_pooling,
         classifier_dropout=recipe.classifier_dropout,
         lora=recipe.lora,
-        restricted=recipe.restricted,
+        restricted=recipe.restricted or is_restricted(recipe.dataset),
     )
     if recipe.classifier_bias_init == "prior":
         model.init_classifier_bias(
@@ -101,6 +101,7 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         for split in ("validation", "test")
         if len(encoded[split])
     }
+    scored = scored_label_ids(tree, recipe.metric_labels)
     thresholds = Thresholds()
     if recipe.tune_thresholds and "validation" in probabilities:
         thresholds = Thresholds.tune(
@@ -108,14 +109,17 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
             probabilities["validation"],
             metric=recipe.threshold_metric,
             per_label=recipe.per_label_thresholds,
+            scored_labels=scored,
         )
     metrics: dict[str, Any] = {}
     for split, scores in probabilities.items():
         truth = np.asarray(encoded[split]["labels"])
         metrics[split] = evaluate_predictions(
-            truth, scores, tree=tree, threshold=thresholds.array(len(tree))
+            truth, scores, tree=tree, threshold=thresholds.array(len(tree)), scored_labels=scored
         )
-        metrics[f"{split}@0.5"] = evaluate_predictions(truth, scores, tree=tree, threshold=0.5)
+        metrics[f"{split}@0.5"] = evaluate_predictions(
+            truth, scores, tree=tree, threshold=0.5, scored_labels=scored
+        )
     metrics["thresholds"] = {
         "global": thresholds.global_threshold,
         "per_label": thresholds.per_label is not None,

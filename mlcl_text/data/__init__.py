@@ -3,9 +3,11 @@
 from mlcl_text.data import (
     debtags,  # noqa: F401  (registers "debtags")
     files,  # noqa: F401  (registers "files")
+    mimic3,  # noqa: F401  (registers "mimic3")
+    mimic4,  # noqa: F401  (registers "mimic4")
     rcv1,  # noqa: F401  (registers "rcv1")
     wos,  # noqa: F401  (registers "wos")
 )
-from mlcl_text.data.registry import SPLITS, DataError, available, load, register
+from mlcl_text.data.registry import SPLITS, DataError, available, is_restricted, load, register
 
-__all__ = ["SPLITS", "DataError", "available", "load", "register"]
+__all__ = ["SPLITS", "DataError", "available", "is_restricted", "load", "register"]

@@ -18,6 +18,9 @@ from mlcl_text.hierarchy import LabelTree
 Loader = Callable[..., tuple[DatasetDict, LabelTree]]
 
 _LOADERS: dict[str, Loader] = {}
+#: Data sets under a data-use agreement (clinical notes): models trained on them are marked
+#: ``restricted`` whatever the recipe says, so a public Hub push needs a named agreement.
+RESTRICTED: set[str] = set()
 SPLITS = ("train", "validation", "test")
 
 
@@ -32,13 +35,16 @@ class DataError(ValueError):
         self.reason = reason or message
 
 
-def register(name: str) -> Callable[[Loader], Loader]:
-    """Decorator: make a loader available as ``load(name, ...)``."""
+def register(name: str, *, restricted: bool = False) -> Callable[[Loader], Loader]:
+    """Decorator: make a loader available as ``load(name, ...)``; ``restricted`` marks a data
+    set under a data-use agreement (see :data:`RESTRICTED`)."""
 
     def add(loader: Loader) -> Loader:
         if name in _LOADERS:
             raise ValueError(f"a data set named {name!r} is already registered")
         _LOADERS[name] = loader
+        if restricted:
+            RESTRICTED.add(name)
         return loader
 
     return add
@@ -47,6 +53,11 @@ def register(name: str) -> Callable[[Loader], Loader]:
 def available() -> list[str]:
     """Names that :func:`load` accepts."""
     return sorted(_LOADERS)
+
+
+def is_restricted(name: str) -> bool:
+    """Whether the data set ``name`` is under a data-use agreement (MIMIC)."""
+    return name in RESTRICTED
 
 
 def load(name: str, path: str | None = None, **options: Any) -> tuple[DatasetDict, LabelTree]:

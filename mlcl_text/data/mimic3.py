@@ -1,0 +1,194 @@
+"""MIMIC-III v1.4 discharge summaries with their ICD-9 codes (Johnson et al., Sci. Data 2016).
+
+``load("mimic3", path=DIR, setting="50" | "full", splits=DIR_OR_None)`` builds the ICD-coding
+benchmark of the CAML line of work (Mullenbach et al., NAACL 2018; LAAT, MSMN, PLM-ICD) from
+a credentialed local copy of MIMIC-III, in the v1.4 column layout:
+
+* ``NOTEEVENTS.csv(.gz)``: ``ROW_ID, SUBJECT_ID, HADM_ID, CHARTDATE, CHARTTIME, STORETIME,
+  CATEGORY, DESCRIPTION, CGID, ISERROR, TEXT``. Notes of ``CATEGORY`` "Discharge summary"
+  are kept, except those with ``ISERROR`` 1 and those without an admission; per admission,
+  the ``DESCRIPTION`` "Report" notes come first, then the addenda, each by ``CHARTDATE`` and
+  ``ROW_ID``. The 3.8 GB file is streamed in chunks with a progress bar;
+* ``DIAGNOSES_ICD.csv(.gz)`` and ``PROCEDURES_ICD.csv(.gz)``: ``ROW_ID, SUBJECT_ID, HADM_ID,
+  SEQ_NUM, ICD9_CODE``. Codes are dotted (:func:`mlcl_text.icd.format_icd9`: diagnoses after
+  3 characters, E-codes after 4, procedures after 2).
+
+Settings: ``full`` keeps every code; ``50`` the 50 codes assigned to most admissions and the
+admissions with at least one of them. With ``splits``, a folder of the CAML split files
+(``train_full_hadm_ids.csv``, ``dev_full_hadm_ids.csv``, ``test_full_hadm_ids.csv``,
+``*_50_hadm_ids.csv``), the standard splits are reproduced: 47,723 / 1,631 / 3,372
+admissions (full) and 8,066 / 1,573 / 1,729 (top-50). Without it, admissions are split
+patient-disjointly by :func:`mlcl_text.data.clinical.patient_split`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from datasets import DatasetDict
+
+from mlcl_text.data.clinical import (
+    AdmissionNotes,
+    BadRows,
+    build_dataset,
+    check_options,
+    compact_tree,
+    find_file,
+    merge_trees,
+    parse_id,
+    read_codes,
+    stream_table,
+)
+from mlcl_text.data.registry import register
+from mlcl_text.hierarchy import LabelTree
+
+NOTES_FILE = "NOTEEVENTS.csv"
+DIAGNOSES_FILE = "DIAGNOSES_ICD.csv"
+PROCEDURES_FILE = "PROCEDURES_ICD.csv"
+NOTE_COLUMNS = ("ROW_ID", "SUBJECT_ID", "HADM_ID", "CHARTDATE", "CATEGORY", "DESCRIPTION")
+DISCHARGE = "Discharge summary"
+#: The standard CAML split sizes (train, validation, test) per setting.
+CAML_SIZES = {"full": (47_723, 1_631, 3_372), "50": (8_066, 1_573, 1_729)}
+_PROCEDURE = re.compile(r"\d{2}(?:\.\d{1,2})?")
+
+
+@register("mimic3", restricted=True)
+def load_mimic3(
+    path: str | None = None,
+    *,
+    setting: str = "50",
+    splits: str | None = None,
+    clean_text: bool = False,
+    hierarchy: str = "compact",
+    seed: int = 0,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    strict: bool = False,
+    chunk_size: int = 20_000,
+    progress: bool = True,
+) -> tuple[DatasetDict, LabelTree]:
+    """Load the MIMIC-III ICD-9 coding benchmark (see the module docstring).
+
+    Args:
+        path: the folder holding ``NOTEEVENTS``, ``DIAGNOSES_ICD`` and ``PROCEDURES_ICD``
+            (``.csv`` or ``.csv.gz``).
+        setting: ``"50"`` (top-50 codes) or ``"full"`` (all codes).
+        splits: a folder of CAML split files (``{train,dev,test}_{setting}_hadm_ids.csv``);
+            ``None`` for a patient-disjoint seeded split.
+        clean_text: the CAML cleaning (lower-case, drop tokens without letters).
+        hierarchy: ``"compact"`` (chapter → category → code, three levels, so that levels 1
+            and 2 are the same kind of node for every code) or ``"full"`` (every level of
+            the ICD-9-CM tables: chapter → range → category → subcategory → code).
+        seed, validation_fraction, test_fraction: the patient-disjoint split (no ``splits``).
+        strict: raise on the first bad row instead of skipping and reporting it.
+        chunk_size: note rows held in memory at a time while streaming.
+        progress: show progress bars.
+    """
+    setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
+    if path is None:
+        raise ValueError("mimic3 needs path=<folder with NOTEEVENTS.csv(.gz), DIAGNOSES_ICD...>")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"MIMIC-III folder {folder} does not exist")
+    from mlcl_text.icd import format_icd9
+
+    notes_path = find_file(folder, NOTES_FILE)
+    bad = BadRows(strict)
+    notes = read_discharge_summaries(notes_path, bad, chunk_size, progress)
+    bad.warn(str(notes_path))
+    codes: dict[int, set[str]] = {}
+    for name, kind in ((DIAGNOSES_FILE, "diagnosis"), (PROCEDURES_FILE, "procedure")):
+        table = find_file(folder, name)
+        bad = BadRows(strict)
+        found = read_codes(
+            table,
+            hadm_column="HADM_ID",
+            code_column="ICD9_CODE",
+            format_code=lambda code, kind=kind: format_icd9(code, kind),
+            bad=bad,
+            progress=progress,
+        )
+        bad.warn(str(table))
+        for hadm_id, admission_codes in found.items():
+            codes.setdefault(hadm_id, set()).update(admission_codes)
+    return build_dataset(
+        name="mimic3",
+        notes=notes.texts(clean_text),
+        subjects=notes.subjects,
+        codes=codes,
+        tree_of=lambda used: icd9_tree(used, hierarchy),
+        setting=setting,
+        splits=splits,
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+    )
+
+
+def read_discharge_summaries(
+    path: Path, bad: BadRows, chunk_size: int = 20_000, progress: bool = True
+) -> AdmissionNotes:
+    """The discharge summaries of ``NOTEEVENTS`` per admission, streamed in chunks."""
+    notes = AdmissionNotes()
+    columns = (*NOTE_COLUMNS, "ISERROR", "TEXT")
+    for first, frame in stream_table(
+        path, columns, chunk_size=chunk_size, progress=progress, description="NOTEEVENTS"
+    ):
+        keep = (frame["CATEGORY"].str.strip() == DISCHARGE).to_numpy()
+        for offset in keep.nonzero()[0]:
+            row = frame.iloc[offset]
+            where = f"{path.name} row {first + offset} (ROW_ID {row['ROW_ID'].strip()[:12]})"
+            if row["ISERROR"].strip() in ("1", "1.0"):
+                bad.add(where, "ISERROR is 1")
+                continue
+            hadm_id = parse_id(row["HADM_ID"], where, "HADM_ID", bad)
+            subject_id = parse_id(row["SUBJECT_ID"], where, "SUBJECT_ID", bad)
+            if hadm_id is None or subject_id is None:
+                continue
+            if not row["TEXT"].strip():
+                bad.add(where, "TEXT is empty")
+                continue
+            addendum = row["DESCRIPTION"].strip().lower() == "addendum"
+            row_id = int(row["ROW_ID"]) if row["ROW_ID"].strip().isdigit() else 0
+            order = (addendum, row["CHARTDATE"].strip(), row_id)
+            notes.add(hadm_id, subject_id, order, row["TEXT"].strip())
+    return notes
+
+
+def icd9_tree(codes: list[str], hierarchy: str = "compact") -> LabelTree:
+    """The label tree of MIMIC-III's dotted ICD-9-CM diagnosis and procedure codes.
+
+    Diagnoses come from :func:`mlcl_text.icd.icd9_diagnosis_tree`, procedures from
+    :func:`mlcl_text.icd.icd9_procedure_tree` with its chapters, so both have chapters as
+    roots. ``"compact"`` keeps chapter → category (3 characters, ``E`` + 3 for E-codes, 2
+    for procedures) → code; ``"full"`` every level of the tables.
+    """
+    from mlcl_text.icd import icd9_diagnosis_tree, icd9_procedure_tree
+
+    procedures = [c for c in codes if is_icd9_procedure(c)]
+    diagnoses = [c for c in codes if not is_icd9_procedure(c)]
+    trees = []
+    if diagnoses:
+        trees.append(icd9_diagnosis_tree(diagnoses))
+    if procedures:
+        trees.append(icd9_procedure_tree(procedures, chapters=True))
+    tree = merge_trees(*trees)
+    if hierarchy == "full":
+        return tree
+    return compact_tree(tree, codes, is_icd9_category)
+
+
+def is_icd9_procedure(code: str) -> bool:
+    """A dotted ICD-9-CM procedure code: 2 digits before the dot (diagnoses have 3)."""
+    return _PROCEDURE.fullmatch(code) is not None
+
+
+def is_icd9_category(name: str) -> bool:
+    """An ICD-9-CM 3-character category (``"428"``, ``"V45"``, ``"E878"``) or a 2-digit
+    procedure category (``"39"``)."""
+    return (
+        (len(name) == 2 and name.isdigit())
+        or (len(name) == 3 and (name.isdigit() or (name[0] == "V" and name[1:].isdigit())))
+        or (len(name) == 4 and name[0] == "E" and name[1:].isdigit())
+    )

@@ -1,0 +1,211 @@
+"""MIMIC-IV discharge notes with their ICD-9 or ICD-10 codes (Johnson et al., Sci. Data 2023).
+
+``load("mimic4", path=DIR, icd_version=10, setting="50" | "full", splits=DIR_OR_None)``
+builds the ICD-coding benchmark of MIMIC-IV (as in Nguyen et al., SIGIR 2023, "Mimic-IV-ICD")
+from credentialed local copies of MIMIC-IV-Note and MIMIC-IV, found in ``DIR``, its
+``note/`` and ``hosp/`` subfolders, or ``notes_path`` for the note file:
+
+* ``discharge.csv(.gz)`` (MIMIC-IV-Note): ``note_id, subject_id, hadm_id, note_type,
+  note_seq, charttime, storetime, text``; notes of type ``DS`` (discharge summaries) come
+  first, then addenda (``AD``), each by ``charttime`` and ``note_seq``; streamed in chunks;
+* ``diagnoses_icd.csv(.gz)`` (``subject_id, hadm_id, seq_num, icd_code, icd_version``) and
+  ``procedures_icd.csv(.gz)`` (``subject_id, hadm_id, seq_num, chartdate, icd_code,
+  icd_version``): only rows of ``icd_version`` are read. Codes are undotted in MIMIC-IV and
+  dotted here: ICD-9 as in MIMIC-III, ICD-10-CM diagnoses after 3 characters
+  (``"I5021"`` → ``"I50.21"``), ICD-10-PCS procedures stay 7 characters (``"02100Z9"``).
+
+Admissions with no code of that version are left out, so ``icd_version=10`` gives the
+admissions coded in ICD-10. Settings and splits as in :mod:`mlcl_text.data.mimic3` (split
+files ``{train,dev,test}_{setting}_hadm_ids.csv``; else a patient-disjoint seeded split).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from datasets import DatasetDict
+
+from mlcl_text.data.clinical import (
+    AdmissionNotes,
+    BadRows,
+    build_dataset,
+    check_options,
+    compact_tree,
+    find_file,
+    merge_trees,
+    parse_id,
+    read_codes,
+    stream_table,
+)
+from mlcl_text.data.mimic3 import icd9_tree
+from mlcl_text.data.registry import register
+from mlcl_text.hierarchy import LabelTree
+
+NOTES_FILE = "discharge.csv"
+DIAGNOSES_FILE = "diagnoses_icd.csv"
+PROCEDURES_FILE = "procedures_icd.csv"
+NOTE_COLUMNS = ("note_id", "subject_id", "hadm_id", "note_type", "note_seq", "charttime", "text")
+NOTE_TYPES = {"DS": False, "AD": True}  # note type → is an addendum
+ICD_VERSIONS = (9, 10)
+_ICD10_CM = re.compile(r"[A-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?")
+_ICD10_PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
+
+
+@register("mimic4", restricted=True)
+def load_mimic4(
+    path: str | None = None,
+    *,
+    icd_version: int = 10,
+    setting: str = "50",
+    splits: str | None = None,
+    notes_path: str | None = None,
+    clean_text: bool = False,
+    hierarchy: str = "compact",
+    seed: int = 0,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    strict: bool = False,
+    chunk_size: int = 20_000,
+    progress: bool = True,
+) -> tuple[DatasetDict, LabelTree]:
+    """Load the MIMIC-IV ICD coding benchmark (see the module docstring).
+
+    Args:
+        path: the folder with ``hosp/diagnoses_icd.csv.gz`` and ``hosp/procedures_icd.csv.gz``
+            (or those files directly in it) and, unless ``notes_path`` is given,
+            ``note/discharge.csv.gz``.
+        icd_version: 9 or 10: the codes read (others are ignored).
+        notes_path: the ``discharge.csv(.gz)`` file or its folder, when MIMIC-IV-Note is
+            stored apart from MIMIC-IV.
+        Other arguments as in :func:`mlcl_text.data.mimic3.load_mimic3`.
+    """
+    setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
+    if icd_version not in ICD_VERSIONS:
+        raise ValueError(f"icd_version must be 9 or 10, got {icd_version!r}")
+    if path is None:
+        raise ValueError("mimic4 needs path=<folder with hosp/diagnoses_icd.csv.gz, ...>")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"MIMIC-IV folder {folder} does not exist")
+    if notes_path is not None:
+        given = Path(notes_path)
+        notes_file = find_file(given, NOTES_FILE, ("note",)) if given.is_dir() else given
+        if not notes_file.is_file():
+            raise FileNotFoundError(f"MIMIC-IV-Note file {notes_file} does not exist")
+    else:
+        notes_file = find_file(folder, NOTES_FILE, ("note",))
+    bad = BadRows(strict)
+    notes = read_discharge_notes(notes_file, bad, chunk_size, progress)
+    bad.warn(str(notes_file))
+    codes: dict[int, set[str]] = {}
+    for name, kind in ((DIAGNOSES_FILE, "diagnosis"), (PROCEDURES_FILE, "procedure")):
+        table = find_file(folder, name, ("hosp",))
+        bad = BadRows(strict)
+        found = read_codes(
+            table,
+            hadm_column="hadm_id",
+            code_column="icd_code",
+            extra_columns=("icd_version",),
+            keep_row=lambda frame: (frame["icd_version"].str.strip() == str(icd_version)).to_numpy(
+                dtype=np.bool_
+            ),
+            format_code=lambda code, kind=kind: format_code(code, kind, icd_version),
+            bad=bad,
+            progress=progress,
+        )
+        bad.warn(str(table))
+        for hadm_id, admission_codes in found.items():
+            codes.setdefault(hadm_id, set()).update(admission_codes)
+    return build_dataset(
+        name=f"mimic4 (ICD-{icd_version})",
+        notes=notes.texts(clean_text),
+        subjects=notes.subjects,
+        codes=codes,
+        tree_of=lambda used: (
+            icd9_tree(used, hierarchy) if icd_version == 9 else icd10_tree(used, hierarchy)
+        ),
+        setting=setting,
+        splits=splits,
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+    )
+
+
+def read_discharge_notes(
+    path: Path, bad: BadRows, chunk_size: int = 20_000, progress: bool = True
+) -> AdmissionNotes:
+    """The discharge notes of MIMIC-IV-Note per admission, streamed in chunks."""
+    notes = AdmissionNotes()
+    for first, frame in stream_table(
+        path, NOTE_COLUMNS, chunk_size=chunk_size, progress=progress, description="discharge"
+    ):
+        types = frame["note_type"].str.strip().str.upper()
+        for offset in np.flatnonzero(types.isin(list(NOTE_TYPES)).to_numpy()):
+            row = frame.iloc[offset]
+            where = f"{path.name} row {first + offset} (note_id {row['note_id'].strip()[:24]})"
+            hadm_id = parse_id(row["hadm_id"], where, "hadm_id", bad)
+            subject_id = parse_id(row["subject_id"], where, "subject_id", bad)
+            if hadm_id is None or subject_id is None:
+                continue
+            if not row["text"].strip():
+                bad.add(where, "text is empty")
+                continue
+            seq = row["note_seq"].strip()
+            order = (
+                NOTE_TYPES[types.iloc[offset]],
+                row["charttime"].strip(),
+                int(seq) if seq.isdigit() else 0,
+                row["note_id"].strip(),
+            )
+            notes.add(hadm_id, subject_id, order, row["text"].strip())
+    return notes
+
+
+def format_code(code: str, kind: str, icd_version: int) -> str:
+    """The dotted form of an undotted MIMIC-IV code; ``ValueError`` if malformed."""
+    if icd_version == 9:
+        from mlcl_text.icd import format_icd9
+
+        return format_icd9(code, kind)
+    text = code.strip().upper()
+    if kind == "procedure":
+        if not _ICD10_PCS.fullmatch(text):
+            raise ValueError(f"malformed ICD-10-PCS code: {code!r}")
+        return text
+    if not _ICD10_CM.fullmatch(text):
+        raise ValueError(f"malformed ICD-10-CM code: {code!r}")
+    text = text.replace(".", "")
+    return text if len(text) == 3 else f"{text[:3]}.{text[3:]}"
+
+
+def icd10_tree(codes: list[str], hierarchy: str = "compact") -> LabelTree:
+    """The label tree of ICD-10-CM diagnoses and ICD-10-PCS procedures.
+
+    Diagnoses come from :func:`mlcl_text.icd.icd10_tree` (chapter → block → category → … →
+    code), procedures from :func:`mlcl_text.icd.icd10_pcs_tree` (section → body system →
+    root operation → code). ``"compact"`` keeps chapter/section → category (3-character
+    diagnosis category, PCS root operation) → code; ``"full"`` every level.
+    """
+    from mlcl_text.icd import icd10_pcs_tree
+    from mlcl_text.icd import icd10_tree as icd10_cm_tree
+
+    procedures = [c for c in codes if _ICD10_PCS.fullmatch(c)]
+    diagnoses = [c for c in codes if not _ICD10_PCS.fullmatch(c)]
+    trees = []
+    if diagnoses:
+        trees.append(icd10_cm_tree(diagnoses))
+    if procedures:
+        trees.append(icd10_pcs_tree(procedures))
+    tree = merge_trees(*trees)
+    if hierarchy == "full":
+        return tree
+    return compact_tree(tree, codes, is_icd10_category)
+
+
+def is_icd10_category(name: str) -> bool:
+    """A 3-character ICD-10-CM category (``"I50"``) or an ICD-10-PCS root operation
+    (``"PCS 021"``)."""
+    return bool(re.fullmatch(r"[A-Z]\d[0-9A-Z]|PCS [0-9A-HJ-NP-Z]{3}", name))
