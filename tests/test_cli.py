@@ -180,11 +180,23 @@ def test_bundled_recipes_parse():
 
     files = sorted(recipes_dir().glob("*/*.yaml"))
     recipes = [f for f in files if f.parent.name != "accelerate_configs"]
-    assert {f.parent.name for f in recipes} == {"demo", "wos", "rcv1"}
+    clinical = {"mimic3-50", "mimic3-full", "mimic4-icd10-50"}
+    assert {f.parent.name for f in recipes} == {"demo", "wos", "rcv1"} | clinical
     for path in recipes:
-        recipe = load_recipe(path)
+        # the clinical recipes train in bf16, which TrainingArguments rejects without a bf16 GPU
+        overrides = ["bf16=false"] if path.parent.name in clinical else []
+        recipe = load_recipe(path, overrides)
         assert (recipe.head_specs() == []) == (path.stem == "bce"), path
-        assert path.stem in {"bce", "supcon", "sd", "himulcone", "mlcl", "mlcl-5shot"}
+        if path.parent.name in clinical:
+            content = yaml.safe_load(path.read_text())
+            assert content["bf16"] is True and content["metric_labels"] == "leaves", path
+            assert path.stem in {"bce", "sd", "mlcl"}, path
+            assert recipe.restricted is True, path
+            assert recipe.max_segments * recipe.max_length == 3072, path
+        else:
+            assert path.stem in {"bce", "supcon", "sd", "himulcone", "mlcl", "mlcl-5shot"}
+    for folder in clinical:
+        assert {p.stem for p in recipes if p.parent.name == folder} == {"bce", "sd", "mlcl"}
 
 
 def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
