@@ -270,6 +270,37 @@ def read_codes(
     return codes
 
 
+def read_code_tables(
+    tables: Sequence[tuple[Path, Callable[[str], str]]],
+    *,
+    hadm_column: str,
+    code_column: str,
+    strict: bool,
+    progress: bool,
+    keep_row: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    extra_columns: Sequence[str] = (),
+) -> dict[int, set[str]]:
+    """The codes of several tables (diagnoses, procedures) merged per admission; each
+    table's bad rows are reported in one warning naming the table."""
+    codes: dict[int, set[str]] = {}
+    for path, format_code in tables:
+        bad = BadRows(strict)
+        found = read_codes(
+            path,
+            hadm_column=hadm_column,
+            code_column=code_column,
+            format_code=format_code,
+            keep_row=keep_row,
+            extra_columns=extra_columns,
+            bad=bad,
+            progress=progress,
+        )
+        bad.warn(str(path))
+        for hadm_id, admission_codes in found.items():
+            codes.setdefault(hadm_id, set()).update(admission_codes)
+    return codes
+
+
 def top_codes(code_sets: Iterable[Iterable[str]], k: int) -> list[str]:
     """The ``k`` codes assigned to most admissions; ties go to the smaller code string."""
     counts = Counter(code for codes in code_sets for code in set(codes))
@@ -489,6 +520,7 @@ __all__ = [
     "compact_tree",
     "merge_trees",
     "patient_split",
+    "read_code_tables",
     "read_codes",
     "read_split_files",
     "stream_table",

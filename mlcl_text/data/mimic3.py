@@ -37,7 +37,7 @@ from mlcl_text.data.clinical import (
     find_file,
     merge_trees,
     parse_id,
-    read_codes,
+    read_code_tables,
     stream_table,
 )
 from mlcl_text.data.registry import register
@@ -97,21 +97,16 @@ def load_mimic3(
     bad = BadRows(strict)
     notes = read_discharge_summaries(notes_path, bad, chunk_size, progress)
     bad.warn(str(notes_path))
-    codes: dict[int, set[str]] = {}
-    for name, kind in ((DIAGNOSES_FILE, "diagnosis"), (PROCEDURES_FILE, "procedure")):
-        table = find_file(folder, name)
-        bad = BadRows(strict)
-        found = read_codes(
-            table,
-            hadm_column="HADM_ID",
-            code_column="ICD9_CODE",
-            format_code=lambda code, kind=kind: format_icd9(code, kind),
-            bad=bad,
-            progress=progress,
-        )
-        bad.warn(str(table))
-        for hadm_id, admission_codes in found.items():
-            codes.setdefault(hadm_id, set()).update(admission_codes)
+    codes = read_code_tables(
+        [
+            (find_file(folder, DIAGNOSES_FILE), lambda code: format_icd9(code, "diagnosis")),
+            (find_file(folder, PROCEDURES_FILE), lambda code: format_icd9(code, "procedure")),
+        ],
+        hadm_column="HADM_ID",
+        code_column="ICD9_CODE",
+        strict=strict,
+        progress=progress,
+    )
     return build_dataset(
         name="mimic3",
         notes=notes.texts(clean_text),

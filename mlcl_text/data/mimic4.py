@@ -36,7 +36,7 @@ from mlcl_text.data.clinical import (
     find_file,
     merge_trees,
     parse_id,
-    read_codes,
+    read_code_tables,
     stream_table,
 )
 from mlcl_text.data.mimic3 import icd9_tree
@@ -99,25 +99,23 @@ def load_mimic4(
     bad = BadRows(strict)
     notes = read_discharge_notes(notes_file, bad, chunk_size, progress)
     bad.warn(str(notes_file))
-    codes: dict[int, set[str]] = {}
-    for name, kind in ((DIAGNOSES_FILE, "diagnosis"), (PROCEDURES_FILE, "procedure")):
-        table = find_file(folder, name, ("hosp",))
-        bad = BadRows(strict)
-        found = read_codes(
-            table,
-            hadm_column="hadm_id",
-            code_column="icd_code",
-            extra_columns=("icd_version",),
-            keep_row=lambda frame: (frame["icd_version"].str.strip() == str(icd_version)).to_numpy(
-                dtype=np.bool_
-            ),
-            format_code=lambda code, kind=kind: format_code(code, kind, icd_version),
-            bad=bad,
-            progress=progress,
-        )
-        bad.warn(str(table))
-        for hadm_id, admission_codes in found.items():
-            codes.setdefault(hadm_id, set()).update(admission_codes)
+    codes = read_code_tables(
+        [
+            (
+                find_file(folder, name, ("hosp",)),
+                lambda code, kind=kind: format_code(code, kind, icd_version),
+            )
+            for name, kind in ((DIAGNOSES_FILE, "diagnosis"), (PROCEDURES_FILE, "procedure"))
+        ],
+        hadm_column="hadm_id",
+        code_column="icd_code",
+        extra_columns=("icd_version",),
+        keep_row=lambda frame: (frame["icd_version"].str.strip() == str(icd_version)).to_numpy(
+            dtype=np.bool_
+        ),
+        strict=strict,
+        progress=progress,
+    )
     return build_dataset(
         name=f"mimic4 (ICD-{icd_version})",
         notes=notes.texts(clean_text),
