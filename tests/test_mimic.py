@@ -162,8 +162,7 @@ def test_patient_split_rule():
 
 def test_caml_cleaning():
     assert clean_text("Pt [**Name**] 65 y/o, BP 120/80 ___ on B12") == "pt name y o bp on b12"
-    folder_text = "Admission Date:  [**2151-7-16**]"
-    assert clean_text(folder_text) == "admission date"
+    assert clean_text("Admission Date:  [**2151-7-16**]") == "admission date"
 
 
 def test_clean_text_option(mimic3):

@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,27 @@ from tqdm.auto import tqdm
 
 from mlcl_text.data.registry import SPLITS, DataError
 from mlcl_text.hierarchy import LabelTree
+
+__all__ = [
+    "FEATURES",
+    "HIERARCHIES",
+    "SETTINGS",
+    "AdmissionNotes",
+    "BadRows",
+    "BadRowsWarning",
+    "build_dataset",
+    "check_fractions",
+    "clean_text",
+    "compact_tree",
+    "merge_trees",
+    "patient_split",
+    "read_code_tables",
+    "read_codes",
+    "read_split_files",
+    "selected_rows",
+    "stream_table",
+    "top_codes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +227,33 @@ class AdmissionNotes:
             out[hadm_id] = clean_text(text) if clean else text
         return out
 
+    def add_row(
+        self,
+        bad: BadRows,
+        where: str,
+        row: Mapping[str, str],
+        columns: tuple[str, str, str],
+        order: tuple,
+    ) -> None:
+        """One note row as read; ``columns`` names its admission, patient and text columns.
+        A bad row goes to ``bad`` (reported by column name, never with its text)."""
+        hadm_column, subject_column, text_column = columns
+        hadm_id = parse_id(row[hadm_column], where, hadm_column, bad)
+        subject_id = parse_id(row[subject_column], where, subject_column, bad)
+        if hadm_id is None or subject_id is None:
+            return
+        text = row[text_column].strip()
+        if not text:
+            bad.add(where, f"{text_column} is empty")
+            return
+        self.add(hadm_id, subject_id, order, text)
+
+
+def selected_rows(frame: pd.DataFrame, mask: Any) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(position in frame, row as a dict)`` of the rows where ``mask`` is true."""
+    positions = np.flatnonzero(np.asarray(mask))
+    return zip(positions.tolist(), frame.iloc[positions].to_dict("records"), strict=True)
+
 
 def clean_text(text: str) -> str:
     """The text cleaning of the CAML line of work (Mullenbach et al., NAACL 2018).
@@ -344,6 +393,17 @@ def read_split_files(folder: str | Path, setting: str) -> dict[str, list[int]]:
     return out
 
 
+def check_fractions(validation_fraction: float, test_fraction: float) -> None:
+    """Held-out fractions in ``[0, 1)`` with a sum below 1, else ``ValueError``."""
+    if not (0 <= validation_fraction < 1 and 0 <= test_fraction < 1) or (
+        validation_fraction + test_fraction >= 1
+    ):
+        raise ValueError(
+            "validation_fraction and test_fraction must be in [0, 1) with a sum below 1, got "
+            f"{validation_fraction} and {test_fraction}"
+        )
+
+
 def patient_split(
     subjects: Sequence[int], *, seed: int, validation_fraction: float, test_fraction: float
 ) -> dict[str, np.ndarray]:
@@ -355,13 +415,7 @@ def patient_split(
     until it holds ``round(validation_fraction · n)``, and the rest to train. Every
     admission of a patient is in one split. Returns each split's sorted admission indices.
     """
-    if not (0 <= validation_fraction < 1 and 0 <= test_fraction < 1) or (
-        validation_fraction + test_fraction >= 1
-    ):
-        raise ValueError(
-            "validation_fraction and test_fraction must be in [0, 1) with a sum below 1, got "
-            f"{validation_fraction} and {test_fraction}"
-        )
+    check_fractions(validation_fraction, test_fraction)
     subjects = np.asarray(subjects, dtype=np.int64)
     patients, inverse, counts = np.unique(subjects, return_inverse=True, return_counts=True)
     order = np.random.default_rng(seed).permutation(len(patients))
@@ -431,7 +485,7 @@ def check_options(
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     if hierarchy not in HIERARCHIES:
         raise ValueError(f"hierarchy must be one of {HIERARCHIES}, got {hierarchy!r}")
-    patient_split([], seed=0, validation_fraction=validation_fraction, test_fraction=test_fraction)
+    check_fractions(validation_fraction, test_fraction)
     return setting
 
 
@@ -506,23 +560,3 @@ def build_dataset(
 def _closed(codes: Iterable[str], tree: LabelTree) -> list[str]:
     closed = {a for code in codes for a in (*tree.ancestors(code), code)}
     return sorted(closed, key=tree.index)
-
-
-__all__ = [
-    "FEATURES",
-    "HIERARCHIES",
-    "SETTINGS",
-    "AdmissionNotes",
-    "BadRows",
-    "BadRowsWarning",
-    "build_dataset",
-    "clean_text",
-    "compact_tree",
-    "merge_trees",
-    "patient_split",
-    "read_code_tables",
-    "read_codes",
-    "read_split_files",
-    "stream_table",
-    "top_codes",
-]

@@ -36,8 +36,8 @@ from mlcl_text.data.clinical import (
     compact_tree,
     find_file,
     merge_trees,
-    parse_id,
     read_code_tables,
+    selected_rows,
     stream_table,
 )
 from mlcl_text.data.registry import register
@@ -130,24 +130,16 @@ def read_discharge_summaries(
     for first, frame in stream_table(
         path, columns, chunk_size=chunk_size, progress=progress, description="NOTEEVENTS"
     ):
-        keep = (frame["CATEGORY"].str.strip() == DISCHARGE).to_numpy()
-        for offset in keep.nonzero()[0]:
-            row = frame.iloc[offset]
+        discharge = frame["CATEGORY"].str.strip() == DISCHARGE
+        for offset, row in selected_rows(frame, discharge):
             where = f"{path.name} row {first + offset} (ROW_ID {row['ROW_ID'].strip()[:12]})"
             if row["ISERROR"].strip() in ("1", "1.0"):
                 bad.add(where, "ISERROR is 1")
                 continue
-            hadm_id = parse_id(row["HADM_ID"], where, "HADM_ID", bad)
-            subject_id = parse_id(row["SUBJECT_ID"], where, "SUBJECT_ID", bad)
-            if hadm_id is None or subject_id is None:
-                continue
-            if not row["TEXT"].strip():
-                bad.add(where, "TEXT is empty")
-                continue
             addendum = row["DESCRIPTION"].strip().lower() == "addendum"
             row_id = int(row["ROW_ID"]) if row["ROW_ID"].strip().isdigit() else 0
             order = (addendum, row["CHARTDATE"].strip(), row_id)
-            notes.add(hadm_id, subject_id, order, row["TEXT"].strip())
+            notes.add_row(bad, where, row, ("HADM_ID", "SUBJECT_ID", "TEXT"), order)
     return notes
 
 

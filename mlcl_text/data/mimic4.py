@@ -35,8 +35,8 @@ from mlcl_text.data.clinical import (
     compact_tree,
     find_file,
     merge_trees,
-    parse_id,
     read_code_tables,
+    selected_rows,
     stream_table,
 )
 from mlcl_text.data.mimic3 import icd9_tree
@@ -141,24 +141,16 @@ def read_discharge_notes(
         path, NOTE_COLUMNS, chunk_size=chunk_size, progress=progress, description="discharge"
     ):
         types = frame["note_type"].str.strip().str.upper()
-        for offset in np.flatnonzero(types.isin(list(NOTE_TYPES)).to_numpy()):
-            row = frame.iloc[offset]
+        for offset, row in selected_rows(frame, types.isin(list(NOTE_TYPES))):
             where = f"{path.name} row {first + offset} (note_id {row['note_id'].strip()[:24]})"
-            hadm_id = parse_id(row["hadm_id"], where, "hadm_id", bad)
-            subject_id = parse_id(row["subject_id"], where, "subject_id", bad)
-            if hadm_id is None or subject_id is None:
-                continue
-            if not row["text"].strip():
-                bad.add(where, "text is empty")
-                continue
             seq = row["note_seq"].strip()
             order = (
-                NOTE_TYPES[types.iloc[offset]],
+                NOTE_TYPES[row["note_type"].strip().upper()],
                 row["charttime"].strip(),
                 int(seq) if seq.isdigit() else 0,
                 row["note_id"].strip(),
             )
-            notes.add(hadm_id, subject_id, order, row["text"].strip())
+            notes.add_row(bad, where, row, ("hadm_id", "subject_id", "text"), order)
     return notes
 
 
