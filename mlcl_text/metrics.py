@@ -176,39 +176,50 @@ def evaluate_predictions(
     """
     scores = as_scores(y_score)
     num_labels = scores.shape[1]
-    truth = TruePositions.from_labels(y_true, scores.shape)
     thresholds = threshold_vector(threshold, num_labels, scores.dtype)
     if tree is not None and len(tree) != num_labels:
         raise ValueError(f"the tree has {len(tree)} labels but the scores have {num_labels}")
     if consistent and tree is None:
         raise ValueError("consistent=True needs a label tree")
     with_consistent = tree is not None if consistent is None else bool(consistent)
-
     if scored_labels is not None:
         return _restricted_scores(y_true, scores, tree, thresholds, with_consistent, scored_labels)
-    counts = _count(scores, truth, thresholds, tree, with_consistent)
-    metrics = _set_scores(counts.plain, counts.label_true, counts.row_true)
-    metrics.update(_auc_scores(scores, truth))
-    for k in TOP_K:
-        hits = counts.hits[k]
-        metrics[f"p@{k}"] = float(np.mean(hits / k))
-        has_true = counts.row_true > 0
-        metrics[f"r@{k}"] = (
-            float(np.mean(hits[has_true] / counts.row_true[has_true]))
-            if has_true.any()
-            else float("nan")
-        )
+    truth = TruePositions.from_labels(y_true, scores.shape)
+    return _scores(scores, truth, thresholds, tree, with_consistent, flat=True)
+
+
+def _scores(
+    scores: np.ndarray,
+    truth: TruePositions,
+    thresholds: np.ndarray,
+    tree: LabelTree | None,
+    with_consistent: bool,
+    flat: bool,
+) -> dict[str, float]:
+    """The scores of :func:`evaluate_predictions`; ``flat=False`` leaves out the set-based,
+    AUC and top-``k`` ones (hierarchical, per-level and violation scores only)."""
+    counts = _count(scores, truth, thresholds, tree, with_consistent, top_k=flat)
+    metrics: dict[str, float] = {}
+    if flat:
+        metrics.update(_set_scores(counts.plain, counts.label_true, counts.row_true))
+        metrics.update(_auc_scores(scores, truth))
+        for k in TOP_K:
+            hits = counts.hits[k]
+            metrics[f"p@{k}"] = float(np.mean(hits / k))
+            has_true = counts.row_true > 0
+            metrics[f"r@{k}"] = (
+                float(np.mean(hits[has_true] / counts.row_true[has_true]))
+                if has_true.any()
+                else float("nan")
+            )
     if tree is not None:
         metrics.update(_hierarchical_scores(counts.plain, counts.closed_true, tree))
         metrics["violation_rate"] = _ratio(counts.violations, counts.plain.label_pred.sum())
     if with_consistent:
-        decoded = _set_scores(counts.consistent, counts.label_true, counts.row_true)
+        decoded = _set_scores(counts.consistent, counts.label_true, counts.row_true) if flat else {}
         decoded.update(_hierarchical_scores(counts.consistent, counts.closed_true, tree))
         metrics.update({f"consistent_{name}": value for name, value in decoded.items()})
     return metrics
-
-
-_FLAT_PREFIXES = ("micro_", "macro_", "samples_", "p@", "r@")
 
 
 def _restricted_scores(
@@ -233,14 +244,9 @@ def _restricted_scores(
         raise ValueError(f"scored_labels must name 1 to {num_labels} labels in [0, {num_labels})")
     truth = sp.csr_array(y_true) if sp.issparse(y_true) else np.asarray(y_true)
     metrics = {}
-    if tree is not None:
-        metrics = evaluate_predictions(truth, scores, tree, thresholds, consistent=with_consistent)
-        metrics = {k: v for k, v in metrics.items() if not k.startswith(_FLAT_PREFIXES)}
-        metrics = {
-            k: v
-            for k, v in metrics.items()
-            if not (k.startswith("consistent_") and k[11:].startswith(_FLAT_PREFIXES))
-        }
+    if tree is not None:  # hierarchical scores over every label
+        positions = TruePositions.from_labels(truth, scores.shape)
+        metrics = _scores(scores, positions, thresholds, tree, with_consistent, flat=False)
     flat = evaluate_predictions(
         truth[:, columns], scores[:, columns], threshold=thresholds[columns]
     )
@@ -424,8 +430,10 @@ def _count(
     thresholds: np.ndarray,
     tree: LabelTree | None,
     with_consistent: bool,
+    top_k: bool = True,
 ) -> _Counts:
-    """One pass over blocks of rows: every count the thresholded and top-k scores need."""
+    """One pass over blocks of rows: every count the thresholded and top-k scores need
+    (``top_k=False``: no top-``k`` hits)."""
     num_docs, num_labels = scores.shape
     plain = _PredictionCounts.zeros(num_docs, num_labels, tree is not None)
     decoded = _PredictionCounts.zeros(num_docs, num_labels, True) if with_consistent else None
@@ -449,7 +457,8 @@ def _count(
                 kept = tree.consistent_decoding(predicted)  # already closed under ancestors
                 decoded.add(start, stop, kept, true_rows, true_cols, num_labels)
                 decoded.add_closed(kept, closed_rows, closed_cols, num_labels)
-        _top_k_hits(block, start, true_keys, hits)
+        if top_k:
+            _top_k_hits(block, start, true_keys, hits)
     return _Counts(
         plain=plain,
         consistent=decoded,
