@@ -182,56 +182,36 @@ def evaluate_predictions(
     if consistent and tree is None:
         raise ValueError("consistent=True needs a label tree")
     with_consistent = tree is not None if consistent is None else bool(consistent)
-    if scored_labels is not None:
-        return _restricted_scores(y_true, scores, tree, thresholds, with_consistent, scored_labels)
+    columns = scored_columns(scored_labels, num_labels)
     truth = TruePositions.from_labels(y_true, scores.shape)
-    return _scores(scores, truth, thresholds, tree, with_consistent, flat=True)
-
-
-def _scores(
-    scores: np.ndarray,
-    truth: TruePositions,
-    thresholds: np.ndarray,
-    tree: LabelTree | None,
-    with_consistent: bool,
-    flat: bool,
-) -> dict[str, float]:
-    """The scores of :func:`evaluate_predictions`; ``flat=False`` leaves out the set-based,
-    AUC and top-``k`` ones (hierarchical, per-level and violation scores only)."""
-    counts = _count(scores, truth, thresholds, tree, with_consistent, top_k=flat)
-    metrics: dict[str, float] = {}
-    if flat:
-        metrics.update(_set_scores(counts.plain, counts.label_true, counts.row_true))
-        metrics.update(_auc_scores(scores, truth))
-        for k in TOP_K:
-            hits = counts.hits[k]
-            metrics[f"p@{k}"] = float(np.mean(hits / k))
-            has_true = counts.row_true > 0
-            metrics[f"r@{k}"] = (
-                float(np.mean(hits[has_true] / counts.row_true[has_true]))
-                if has_true.any()
-                else float("nan")
-            )
+    flat_truth = truth if columns is None else truth.select_columns(columns)
+    counts = _count(scores, truth, flat_truth, thresholds, tree, with_consistent, columns)
+    metrics = _set_scores(counts.plain, counts.label_true, counts.row_true)
+    metrics.update(_auc_scores(scores, flat_truth, columns))
+    for k in TOP_K:
+        hits = counts.hits[k]
+        metrics[f"p@{k}"] = float(np.mean(hits / k))
+        has_true = counts.row_true > 0
+        metrics[f"r@{k}"] = (
+            float(np.mean(hits[has_true] / counts.row_true[has_true]))
+            if has_true.any()
+            else float("nan")
+        )
     if tree is not None:
         metrics.update(_hierarchical_scores(counts.plain, counts.closed_true, tree))
-        metrics["violation_rate"] = _ratio(counts.violations, counts.plain.label_pred.sum())
+        metrics["violation_rate"] = _ratio(counts.violations, counts.num_predicted)
     if with_consistent:
-        decoded = _set_scores(counts.consistent, counts.label_true, counts.row_true) if flat else {}
+        decoded = _set_scores(counts.consistent, counts.label_true, counts.row_true)
         decoded.update(_hierarchical_scores(counts.consistent, counts.closed_true, tree))
         metrics.update({f"consistent_{name}": value for name, value in decoded.items()})
     return metrics
 
 
-def _restricted_scores(
-    y_true: Any,
-    scores: np.ndarray,
-    tree: LabelTree | None,
-    thresholds: np.ndarray,
-    with_consistent: bool,
-    scored_labels: Any,
-) -> dict[str, float]:
-    """``evaluate_predictions`` with the flat scores on the ``scored_labels`` columns only."""
-    num_labels = scores.shape[1]
+def scored_columns(scored_labels: Any, num_labels: int) -> np.ndarray | None:
+    """``scored_labels`` (ids or a boolean mask over ``num_labels``) as sorted unique ids;
+    ``None`` stays ``None`` (every label)."""
+    if scored_labels is None:
+        return None
     columns = np.asarray(scored_labels)
     if columns.dtype == np.bool_:
         if columns.shape != (num_labels,):
@@ -242,29 +222,7 @@ def _restricted_scores(
     columns = np.unique(columns.astype(np.int64))
     if len(columns) == 0 or columns[0] < 0 or columns[-1] >= num_labels:
         raise ValueError(f"scored_labels must name 1 to {num_labels} labels in [0, {num_labels})")
-    truth = sp.csr_array(y_true) if sp.issparse(y_true) else np.asarray(y_true)
-    metrics = {}
-    if tree is not None:  # hierarchical scores over every label
-        positions = TruePositions.from_labels(truth, scores.shape)
-        metrics = _scores(scores, positions, thresholds, tree, with_consistent, flat=False)
-    flat = evaluate_predictions(
-        truth[:, columns], scores[:, columns], threshold=thresholds[columns]
-    )
-    metrics.update(flat)
-    if with_consistent:
-        decoded = np.zeros((scores.shape[0], len(columns)), dtype=np.float32)
-        for start, stop in row_blocks(*scores.shape):
-            kept = tree.consistent_decoding(scores[start:stop] >= thresholds)
-            decoded[start:stop] = kept[:, columns]
-        again = evaluate_predictions(truth[:, columns], decoded, threshold=0.5)
-        metrics.update(
-            {
-                f"consistent_{k}": v
-                for k, v in again.items()
-                if k.startswith(("micro_", "macro_", "samples_")) and "auc" not in k
-            }
-        )
-    return metrics
+    return columns
 
 
 # ---------------------------------------------------------------------------------- inputs
@@ -347,6 +305,17 @@ class TruePositions:
         np.cumsum(np.bincount(rows, minlength=matrix.shape[0]), out=indptr[1:])
         return cls(indptr, indices, rows, (int(matrix.shape[0]), int(matrix.shape[1])))
 
+    def select_columns(self, columns: np.ndarray) -> TruePositions:
+        """The positives in ``columns`` (sorted unique ids), renumbered ``0 … len - 1``."""
+        renumber = np.full(self.shape[1], -1, dtype=np.int64)
+        renumber[columns] = np.arange(len(columns))
+        new_indices = renumber[self.indices]
+        keep = new_indices >= 0
+        rows = self.rows[keep]
+        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=self.shape[0]), out=indptr[1:])
+        return TruePositions(indptr, new_indices[keep], rows, (self.shape[0], len(columns)))
+
     def to_csr(self) -> sp.csr_array:
         data = np.ones(len(self.indices), dtype=np.float32)
         return sp.csr_array((data, self.indices, self.indptr), shape=self.shape)
@@ -377,7 +346,8 @@ def check_finite_block(block: np.ndarray) -> None:
 # ---------------------------------------------------------------------------------- counting
 @dataclass
 class _PredictionCounts:
-    """Counts of one prediction matrix: per label, per document, and of its closure."""
+    """Counts of one prediction matrix: per scored label, per document, and per label of its
+    ancestor closure (over every label)."""
 
     label_pred: np.ndarray
     label_tp: np.ndarray
@@ -387,87 +357,103 @@ class _PredictionCounts:
     closed_tp: np.ndarray | None = None
 
     @classmethod
-    def zeros(cls, num_docs: int, num_labels: int, tree: bool) -> _PredictionCounts:
+    def zeros(
+        cls, num_docs: int, num_scored: int, num_labels: int, tree: bool
+    ) -> _PredictionCounts:
         def z(n):
             return np.zeros(n, dtype=np.int64)
 
         return cls(
-            z(num_labels),
-            z(num_labels),
+            z(num_scored),
+            z(num_scored),
             z(num_docs),
             z(num_docs),
             z(num_labels) if tree else None,
             z(num_labels) if tree else None,
         )
 
-    def add(self, start, stop, predicted, true_rows, true_cols, num_labels) -> None:
+    def add(self, start, stop, predicted, true_rows, true_cols) -> None:
         hit = predicted[true_rows, true_cols]
         self.label_pred += np.count_nonzero(predicted, axis=0)
         self.row_pred[start:stop] = np.count_nonzero(predicted, axis=1)
-        self.label_tp += np.bincount(true_cols[hit], minlength=num_labels)
+        self.label_tp += np.bincount(true_cols[hit], minlength=predicted.shape[1])
         self.row_tp[start:stop] = np.bincount(true_rows[hit], minlength=stop - start)
 
-    def add_closed(self, closed, closed_rows, closed_cols, num_labels) -> None:
+    def add_closed(self, closed, closed_rows, closed_cols) -> None:
         self.closed_pred += np.count_nonzero(closed, axis=0)
         hit = closed[closed_rows, closed_cols]
-        self.closed_tp += np.bincount(closed_cols[hit], minlength=num_labels)
+        self.closed_tp += np.bincount(closed_cols[hit], minlength=closed.shape[1])
 
 
 @dataclass
 class _Counts:
     plain: _PredictionCounts
     consistent: _PredictionCounts | None
-    label_true: np.ndarray
-    row_true: np.ndarray
+    label_true: np.ndarray  # per scored label
+    row_true: np.ndarray  # per document, of the scored labels
     closed_true: np.ndarray | None  # per-label counts of the ancestor-closed truth
+    num_predicted: int  # predicted labels, scored or not (the violation rate's denominator)
     violations: int
-    hits: dict[int, np.ndarray]  # expected |top-k ∩ T_i| per document
+    hits: dict[int, np.ndarray]  # expected |top-k ∩ T_i| per document, over the scored labels
 
 
 def _count(
     scores: np.ndarray,
     truth: TruePositions,
+    flat_truth: TruePositions,
     thresholds: np.ndarray,
     tree: LabelTree | None,
     with_consistent: bool,
-    top_k: bool = True,
+    columns: np.ndarray | None,
 ) -> _Counts:
-    """One pass over blocks of rows: every count the thresholded and top-k scores need
-    (``top_k=False``: no top-``k`` hits)."""
+    """One pass over blocks of rows: every count the thresholded and top-k scores need.
+
+    The set-based and top-``k`` counts cover the scored ``columns`` (``flat_truth`` is
+    ``truth`` on them; ``None``: every label), the closure and violation counts every label.
+    """
     num_docs, num_labels = scores.shape
-    plain = _PredictionCounts.zeros(num_docs, num_labels, tree is not None)
-    decoded = _PredictionCounts.zeros(num_docs, num_labels, True) if with_consistent else None
+    num_scored = num_labels if columns is None else len(columns)
+    plain = _PredictionCounts.zeros(num_docs, num_scored, num_labels, tree is not None)
+    decoded = (
+        _PredictionCounts.zeros(num_docs, num_scored, num_labels, True) if with_consistent else None
+    )
     closed_truth = (
         TruePositions.from_matrix(tree.closure(truth.to_csr())) if tree is not None else None
     )
     hits = {k: np.zeros(num_docs, dtype=np.float64) for k in TOP_K}
-    violations = 0
-    true_keys = truth.rows * num_labels + truth.indices  # sorted: CSR order
+    num_predicted = violations = 0
+    true_keys = flat_truth.rows * num_scored + flat_truth.indices  # sorted: CSR order
     for start, stop in row_blocks(num_docs, num_labels):
         block = scores[start:stop]
         check_finite_block(block)
-        true_rows, true_cols = truth.block(start, stop)
+        true_rows, true_cols = flat_truth.block(start, stop)
         predicted = block >= thresholds
-        plain.add(start, stop, predicted, true_rows, true_cols, num_labels)
+        num_predicted += int(np.count_nonzero(predicted))
+        plain.add(start, stop, _scored(predicted, columns), true_rows, true_cols)
         if tree is not None:
             closed_rows, closed_cols = closed_truth.block(start, stop)
-            plain.add_closed(tree.closure(predicted), closed_rows, closed_cols, num_labels)
+            plain.add_closed(tree.closure(predicted), closed_rows, closed_cols)
             violations += int(tree.violations(predicted).sum())
             if decoded is not None:
                 kept = tree.consistent_decoding(predicted)  # already closed under ancestors
-                decoded.add(start, stop, kept, true_rows, true_cols, num_labels)
-                decoded.add_closed(kept, closed_rows, closed_cols, num_labels)
-        if top_k:
-            _top_k_hits(block, start, true_keys, hits)
+                decoded.add(start, stop, _scored(kept, columns), true_rows, true_cols)
+                decoded.add_closed(kept, closed_rows, closed_cols)
+        _top_k_hits(_scored(block, columns), start, true_keys, hits)
     return _Counts(
         plain=plain,
         consistent=decoded,
-        label_true=truth.label_counts(),
-        row_true=truth.row_counts(),
+        label_true=flat_truth.label_counts(),
+        row_true=flat_truth.row_counts(),
         closed_true=closed_truth.label_counts() if closed_truth is not None else None,
+        num_predicted=num_predicted,
         violations=violations,
         hits=hits,
     )
+
+
+def _scored(block: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
+    """The scored columns of a block of rows (the block itself when every label is scored)."""
+    return block if columns is None else block[:, columns]
 
 
 def _top_k_hits(
@@ -556,8 +542,11 @@ def _hierarchical_scores(
 
 
 # ---------------------------------------------------------------------------------- ROC-AUC
-def _auc_scores(scores: np.ndarray, truth: TruePositions) -> dict[str, float]:
-    """Per-label and pooled ROC-AUC from average ranks (module docstring), column block-wise.
+def _auc_scores(
+    scores: np.ndarray, truth: TruePositions, columns: np.ndarray | None = None
+) -> dict[str, float]:
+    """Per-label and pooled ROC-AUC from average ranks (module docstring), column block-wise,
+    over the scored ``columns`` of ``scores`` (``truth`` is on those columns; ``None``: all).
 
     Each block of columns is copied transposed and sorted row-wise (one sorted score column
     per label). A positive's average rank in its column is ``(#< v + #<= v + 1) / 2``, found
@@ -566,10 +555,10 @@ def _auc_scores(scores: np.ndarray, truth: TruePositions) -> dict[str, float]:
     histograms of those positions give, for each ``u_m``, how many of all ``N·L`` values lie
     below it and how many equal it.
     """
-    num_docs, num_labels = scores.shape
+    num_docs, num_labels = truth.shape
     order = np.argsort(truth.indices, kind="stable")
     pos_cols = truth.indices[order]
-    pos_values = scores[truth.rows[order], pos_cols]
+    pos_values = scores[truth.rows[order], pos_cols if columns is None else columns[pos_cols]]
     col_ptr = np.zeros(num_labels + 1, dtype=np.int64)
     np.cumsum(np.bincount(pos_cols, minlength=num_labels), out=col_ptr[1:])
     unique, unique_counts = np.unique(pos_values, return_counts=True)
@@ -582,7 +571,9 @@ def _auc_scores(scores: np.ndarray, truth: TruePositions) -> dict[str, float]:
     for first in range(0, num_labels, step):
         last = min(first + step, num_labels)
         block = buffer[: last - first]
-        np.copyto(block, scores[:, first:last].T)
+        np.copyto(
+            block, (scores[:, first:last] if columns is None else scores[:, columns[first:last]]).T
+        )
         block.sort(axis=1)
         flat = block.reshape(-1)
         lo, hi = col_ptr[first], col_ptr[last]

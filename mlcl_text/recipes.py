@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from mlcl_text.losses.multi_level import ContrastiveHeadSpec
+from mlcl_text.metrics import METRIC_LABELS
 from mlcl_text.trainer import MLCLTrainingArguments
 
 
@@ -196,9 +197,9 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
         raise RecipeError(
             f"{where}: pos_weight must be one of {POSITIVE_WEIGHTS}, got {recipe.pos_weight!r}"
         )
-    if recipe.metric_labels not in ("all", "leaves"):
+    if recipe.metric_labels not in METRIC_LABELS:
         raise RecipeError(
-            f"{where}: metric_labels must be 'all' or 'leaves', got {recipe.metric_labels!r}"
+            f"{where}: metric_labels must be one of {METRIC_LABELS}, got {recipe.metric_labels!r}"
         )
     try:
         recipe.head_specs()

@@ -79,6 +79,7 @@ def test_overrides_reach_into_mappings(tmp_path):
         ),
         ({"learning_rate": 1e-5}, "model_name_or_path is required"),
         ({"model_name_or_path": "x", "pos_weight": "auto"}, "pos_weight must be one of"),
+        ({"model_name_or_path": "x", "metric_labels": "codes"}, "metric_labels must be one of"),
         (
             {"model_name_or_path": "x", "heads": [{"name": "a", "positives": "most"}]},
             "positives must be one of",
