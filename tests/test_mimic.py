@@ -195,6 +195,11 @@ def test_missing_files_and_columns_are_named(tmp_path):
         load("mimic3", str(tmp_path), progress=False)
     with pytest.raises(ValueError, match="setting must be one of"):
         load("mimic3", str(tmp_path), setting="100")
+    for name in ("mimic3", "mimic4"):
+        with pytest.raises(ValueError, match=rf"{name} needs path=<folder with "):
+            load(name, None)
+        with pytest.raises(FileNotFoundError, match=rf"{name} folder .*absent does not exist"):
+            load(name, str(tmp_path / "absent"))
 
 
 def test_notes_stream_in_bounded_memory(tmp_path):

@@ -54,8 +54,12 @@ __all__ = [
     "BadRowsWarning",
     "build_dataset",
     "check_fractions",
+    "check_options",
     "clean_text",
+    "code_tree",
     "compact_tree",
+    "data_folder",
+    "find_file",
     "merge_trees",
     "patient_split",
     "read_code_tables",
@@ -452,6 +456,34 @@ def merge_trees(*trees: LabelTree) -> LabelTree:
     return LabelTree.from_parents(parents)
 
 
+def code_tree(
+    codes: Sequence[str],
+    *,
+    is_procedure: Callable[[str], bool],
+    diagnosis_tree: Callable[[list[str]], LabelTree],
+    procedure_tree: Callable[[list[str]], LabelTree],
+    is_category: Callable[[str], bool],
+    hierarchy: str,
+) -> LabelTree:
+    """The label tree of one code system's diagnosis and procedure ``codes``.
+
+    The diagnoses and the procedures (``is_procedure``) get the trees of their tables,
+    merged into one forest (:func:`merge_trees`); ``hierarchy="full"`` keeps it whole,
+    ``"compact"`` cuts it to chapter → category → code (:func:`compact_tree`).
+    """
+    procedures = [c for c in codes if is_procedure(c)]
+    diagnoses = [c for c in codes if not is_procedure(c)]
+    trees = []
+    if diagnoses:
+        trees.append(diagnosis_tree(diagnoses))
+    if procedures:
+        trees.append(procedure_tree(procedures))
+    tree = merge_trees(*trees)
+    if hierarchy == "full":
+        return tree
+    return compact_tree(tree, codes, is_category)
+
+
 def compact_tree(tree: LabelTree, codes: Iterable[str], is_category: Callable[[str], bool]):
     """The tree of ``codes`` cut to three levels: root (chapter) → category → code.
 
@@ -476,6 +508,17 @@ def compact_tree(tree: LabelTree, codes: Iterable[str], is_category: Callable[[s
 
 
 # ---------------------------------------------------------------------- the data set
+def data_folder(path: str | Path | None, name: str, contents: str) -> Path:
+    """The data set's folder ``path``; a clear error when it is not given or not there
+    (``contents`` says what the folder holds)."""
+    if path is None:
+        raise ValueError(f"{name} needs path=<folder with {contents}>")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{name} folder {folder} does not exist")
+    return folder
+
+
 def check_options(
     setting: str, hierarchy: str, validation_fraction: float, test_fraction: float
 ) -> str:

@@ -33,9 +33,9 @@ from mlcl_text.data.clinical import (
     BadRows,
     build_dataset,
     check_options,
-    compact_tree,
+    code_tree,
+    data_folder,
     find_file,
-    merge_trees,
     read_code_tables,
     selected_rows,
     stream_table,
@@ -86,11 +86,7 @@ def load_mimic3(
         progress: show progress bars.
     """
     setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
-    if path is None:
-        raise ValueError("mimic3 needs path=<folder with NOTEEVENTS.csv(.gz), DIAGNOSES_ICD...>")
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"MIMIC-III folder {folder} does not exist")
+    folder = data_folder(path, "mimic3", "NOTEEVENTS.csv(.gz), DIAGNOSES_ICD, PROCEDURES_ICD")
     from mlcl_text.icd import format_icd9
 
     notes_path = find_file(folder, NOTES_FILE)
@@ -153,17 +149,14 @@ def icd9_tree(codes: list[str], hierarchy: str = "compact") -> LabelTree:
     """
     from mlcl_text.icd import icd9_diagnosis_tree, icd9_procedure_tree
 
-    procedures = [c for c in codes if is_icd9_procedure(c)]
-    diagnoses = [c for c in codes if not is_icd9_procedure(c)]
-    trees = []
-    if diagnoses:
-        trees.append(icd9_diagnosis_tree(diagnoses))
-    if procedures:
-        trees.append(icd9_procedure_tree(procedures, chapters=True))
-    tree = merge_trees(*trees)
-    if hierarchy == "full":
-        return tree
-    return compact_tree(tree, codes, is_icd9_category)
+    return code_tree(
+        codes,
+        is_procedure=is_icd9_procedure,
+        diagnosis_tree=icd9_diagnosis_tree,
+        procedure_tree=lambda procedures: icd9_procedure_tree(procedures, chapters=True),
+        is_category=is_icd9_category,
+        hierarchy=hierarchy,
+    )
 
 
 def is_icd9_procedure(code: str) -> bool:

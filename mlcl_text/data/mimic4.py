@@ -32,9 +32,9 @@ from mlcl_text.data.clinical import (
     BadRows,
     build_dataset,
     check_options,
-    compact_tree,
+    code_tree,
+    data_folder,
     find_file,
-    merge_trees,
     read_code_tables,
     selected_rows,
     stream_table,
@@ -84,11 +84,7 @@ def load_mimic4(
     setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
     if icd_version not in ICD_VERSIONS:
         raise ValueError(f"icd_version must be 9 or 10, got {icd_version!r}")
-    if path is None:
-        raise ValueError("mimic4 needs path=<folder with hosp/diagnoses_icd.csv.gz, ...>")
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"MIMIC-IV folder {folder} does not exist")
+    folder = data_folder(path, "mimic4", "hosp/diagnoses_icd.csv.gz, hosp/procedures_icd...")
     if notes_path is not None:
         given = Path(notes_path)
         notes_file = find_file(given, NOTES_FILE, ("note",)) if given.is_dir() else given
@@ -182,17 +178,14 @@ def icd10_tree(codes: list[str], hierarchy: str = "compact") -> LabelTree:
     from mlcl_text.icd import icd10_pcs_tree
     from mlcl_text.icd import icd10_tree as icd10_cm_tree
 
-    procedures = [c for c in codes if _ICD10_PCS.fullmatch(c)]
-    diagnoses = [c for c in codes if not _ICD10_PCS.fullmatch(c)]
-    trees = []
-    if diagnoses:
-        trees.append(icd10_cm_tree(diagnoses))
-    if procedures:
-        trees.append(icd10_pcs_tree(procedures))
-    tree = merge_trees(*trees)
-    if hierarchy == "full":
-        return tree
-    return compact_tree(tree, codes, is_icd10_category)
+    return code_tree(
+        codes,
+        is_procedure=lambda code: _ICD10_PCS.fullmatch(code) is not None,
+        diagnosis_tree=icd10_cm_tree,
+        procedure_tree=icd10_pcs_tree,
+        is_category=is_icd10_category,
+        hierarchy=hierarchy,
+    )
 
 
 def is_icd10_category(name: str) -> bool:
