@@ -14,6 +14,7 @@ import yaml
 from mlcl_text import MLCLModel
 from mlcl_text.cli import main
 from mlcl_text.resources import recipes_dir
+from tests.recipe_files import write_recipe
 
 TOPICS = {
     "CS/ML": "neural networks learn representations from data",
@@ -47,26 +48,18 @@ def data_dir(tmp_path):
 
 
 def _recipe(tmp_path, model_dir, data_dir, **extra):
-    recipe = {
-        "model_name_or_path": str(model_dir),
-        "max_length": 24,
-        "dataset": "files",
-        "dataset_path": str(data_dir),
-        "dataset_options": {"label_path_sep": "/"},
-        "heads": [{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
-        "output_dir": str(tmp_path / "run"),
-        "max_steps": 3,
-        "logging_steps": 1,
-        "per_device_train_batch_size": 8,
-        "report_to": "none",
-        "save_strategy": "no",
-        "use_cpu": True,
-        "disable_tqdm": True,
+    return write_recipe(
+        tmp_path / "recipe.yaml",
+        model_name_or_path=str(model_dir),
+        max_length=24,
+        dataset="files",
+        dataset_path=str(data_dir),
+        dataset_options={"label_path_sep": "/"},
+        heads=[{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
+        output_dir=str(tmp_path / "run"),
+        max_steps=3,
         **extra,
-    }
-    path = tmp_path / "recipe.yaml"
-    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
-    return path
+    )
 
 
 def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, monkeypatch):

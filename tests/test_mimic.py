@@ -29,6 +29,7 @@ from tests.mimic_files import (
     write_mimic4,
     write_split_files,
 )
+from tests.recipe_files import write_recipe
 
 
 def _dotted(code: str) -> str:
@@ -316,32 +317,25 @@ def test_tiny_training_run_long_documents_restricted_and_no_text_leak(
     shutil.copytree(tiny_encoder_dir, model_dir)
     tiny_tokenizer.save_pretrained(model_dir)
     run = tmp_path / "run"
-    recipe = {
-        "model_name_or_path": str(model_dir),
-        "max_length": 32,
-        "max_segments": 2,  # two windows of 32 tokens per admission
-        "dataset": "mimic3",
-        "dataset_path": str(folder),
-        "dataset_options": {"setting": "50", "clean_text": True, "progress": False},
-        "restricted": False,  # the data set's restriction wins
-        "metric_labels": "leaves",
-        "heads": [
+    path = write_recipe(
+        tmp_path / "recipe.yaml",
+        model_name_or_path=str(model_dir),
+        max_length=32,
+        max_segments=2,  # two windows of 32 tokens per admission
+        dataset="mimic3",
+        dataset_path=str(folder),
+        dataset_options={"setting": "50", "clean_text": True, "progress": False},
+        restricted=False,  # the data set's restriction wins
+        metric_labels="leaves",
+        heads=[
             {"name": "chapter", "positives": "jaccard", "level": 1, "out_dim": 8},
             {"name": "category", "positives": "sd", "level": 2, "out_dim": 8},
             {"name": "codes", "positives": "sd", "temperature": 0.07, "out_dim": 8},
         ],
-        "output_dir": str(run),
-        "max_steps": 2,
-        "logging_steps": 1,
-        "per_device_train_batch_size": 8,
-        "report_to": "none",
-        "save_strategy": "no",
-        "eval_strategy": "no",
-        "use_cpu": True,
-        "disable_tqdm": True,
-    }
-    path = tmp_path / "recipe.yaml"
-    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
+        output_dir=str(run),
+        max_steps=2,
+        eval_strategy="no",
+    )
     with caplog.at_level("DEBUG"):
         assert main(["train", str(path)]) == 0
         assert main(["evaluate", str(run), "--split", "test"]) == 0
