@@ -351,6 +351,8 @@ def test_tiny_training_run_long_documents_restricted_and_no_text_leak(
     printed = capsys.readouterr()
     markers = [truth.secret.lower(), clean_text(truth.secret)]  # raw and cleaned note text
     assert markers[1] == "patient text marker"
+    trained, _ = load("mimic3", str(folder), setting="50", clean_text=True, progress=False)
+    assert any(markers[1] in text for text in trained["train"]["text"])  # there is text to leak
     leaked = [
         str(p.relative_to(tmp_path))
         for p in tmp_path.rglob("*")
