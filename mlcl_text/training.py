@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 import torch
 from accelerate import PartialState
+from datasets import DatasetDict
 from transformers import AutoTokenizer
 
 from mlcl_text.data import is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
 from mlcl_text.evaluation import LOG_HISTORY_FILE, PLOT_FILES, PLOTS_DIR, evaluate_run
+from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.plots import loss_series, plot_loss_curves
@@ -46,19 +48,7 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     output_dir = recipe.output_dir
     output_dir.mkdir(parents=True, exist_ok=True)
     main_process = PartialState().is_main_process  # under torchrun/accelerate only one writes
-    data, tree = load(recipe.dataset, recipe.dataset_path, **recipe.dataset_options)
-    if recipe.subset:
-        from mlcl_text.data.subsets import make_subset
-
-        subset = make_subset(dict(recipe.subset), data["train"], tree)
-        if main_process:
-            subset.save(output_dir / "subset.json", overwrite=True)
-        data["train"] = subset.apply(data["train"])
-        if subset.unreachable:
-            logger.warning("labels below the requested count: %s", subset.unreachable)
-    if recipe.max_eval_samples is not None:
-        for split in ("validation", "test"):
-            data[split] = data[split].select(range(min(recipe.max_eval_samples, len(data[split]))))
+    data, tree = prepare_data(recipe, output_dir if main_process else None)
     if main_process:
         recipe.save(output_dir / "recipe.yaml")
 
@@ -101,29 +91,8 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         for split in ("validation", "test")
         if len(encoded[split])
     }
-    scored = scored_label_ids(tree, recipe.metric_labels)
-    thresholds = Thresholds()
-    if recipe.tune_thresholds and "validation" in probabilities:
-        thresholds = Thresholds.tune(
-            np.asarray(encoded["validation"]["labels"]),
-            probabilities["validation"],
-            metric=recipe.threshold_metric,
-            per_label=recipe.per_label_thresholds,
-            scored_labels=scored,
-        )
-    metrics: dict[str, Any] = {}
-    for split, scores in probabilities.items():
-        truth = np.asarray(encoded[split]["labels"])
-        metrics[split] = evaluate_predictions(
-            truth, scores, tree=tree, threshold=thresholds.array(len(tree)), scored_labels=scored
-        )
-        metrics[f"{split}@0.5"] = evaluate_predictions(
-            truth, scores, tree=tree, threshold=0.5, scored_labels=scored
-        )
-    metrics["thresholds"] = {
-        "global": thresholds.global_threshold,
-        "per_label": thresholds.per_label is not None,
-    }
+    truths = {split: np.asarray(encoded[split]["labels"]) for split in probabilities}
+    thresholds, metrics = score_splits(recipe, tree, truths, probabilities)
     if not trainer.is_world_process_zero():
         return TrainingResult(output_dir, metrics)
     (output_dir / LOG_HISTORY_FILE).write_text(json.dumps(log_history, indent=2), encoding="utf-8")
@@ -153,6 +122,61 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     sizes = {split: len(data[split]) for split in data}
     write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, log_history, figures=figures)
     return TrainingResult(output_dir, metrics)
+
+
+def prepare_data(recipe: Recipe, output_dir: Path | None = None) -> tuple[DatasetDict, LabelTree]:
+    """The recipe's data: its loader's splits, the training subset applied (its index file
+    saved as ``output_dir/subset.json`` when ``output_dir`` is given) and the evaluation
+    splits cut to ``max_eval_samples``. Training and the baselines read data through this."""
+    data, tree = load(recipe.dataset, recipe.dataset_path, **recipe.dataset_options)
+    if recipe.subset:
+        from mlcl_text.data.subsets import make_subset
+
+        subset = make_subset(dict(recipe.subset), data["train"], tree)
+        if output_dir is not None:
+            subset.save(output_dir / "subset.json", overwrite=True)
+        data["train"] = subset.apply(data["train"])
+        if subset.unreachable:
+            logger.warning("labels below the requested count: %s", subset.unreachable)
+    if recipe.max_eval_samples is not None:
+        for split in ("validation", "test"):
+            data[split] = data[split].select(range(min(recipe.max_eval_samples, len(data[split]))))
+    return data, tree
+
+
+def score_splits(
+    recipe: Recipe,
+    tree: LabelTree,
+    truths: dict[str, np.ndarray],
+    probabilities: dict[str, np.ndarray],
+) -> tuple[Thresholds, dict[str, Any]]:
+    """Tune the decision thresholds on the validation split as the recipe says and score every
+    split at them and at 0.5: ``(thresholds, metrics)`` in the shape of ``metrics.json``.
+    Trained models and the baselines are scored by this one function."""
+    scored = scored_label_ids(tree, recipe.metric_labels)
+    thresholds = Thresholds()
+    if recipe.tune_thresholds and "validation" in probabilities:
+        thresholds = Thresholds.tune(
+            truths["validation"],
+            probabilities["validation"],
+            metric=recipe.threshold_metric,
+            per_label=recipe.per_label_thresholds,
+            scored_labels=scored,
+        )
+    metrics: dict[str, Any] = {}
+    for split, scores in probabilities.items():
+        truth = truths[split]
+        metrics[split] = evaluate_predictions(
+            truth, scores, tree=tree, threshold=thresholds.array(len(tree)), scored_labels=scored
+        )
+        metrics[f"{split}@0.5"] = evaluate_predictions(
+            truth, scores, tree=tree, threshold=0.5, scored_labels=scored
+        )
+    metrics["thresholds"] = {
+        "global": thresholds.global_threshold,
+        "per_label": thresholds.per_label is not None,
+    }
+    return thresholds, metrics
 
 
 def split_probabilities(trainer: MLCLTrainer, split) -> np.ndarray:
