@@ -1,4 +1,16 @@
-"""``MLCLTrainer``: ``transformers.Trainer`` with the multi-head contrastive losses added."""
+"""``MLCLTrainer``: ``transformers.Trainer`` with the multi-head contrastive losses added.
+
+One trainer runs one *stage* of a training protocol (:mod:`mlcl_text.protocols` chains them):
+
+* ``joint``: BCE and the contrastive heads together (the default);
+* ``contrastive``: the heads only; the classifier is frozen;
+* ``classifier``: the classifier only, on a frozen encoder kept in eval mode (no dropout), so
+  it fits the very embeddings it will be used on;
+* ``finetune``: everything but the heads, on BCE only.
+
+Each parameter group gets its own learning rate (``classifier_learning_rate``,
+``head_learning_rate``; the encoder takes ``learning_rate``) under the same warm-up and decay.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +18,51 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
-from transformers import Trainer, TrainingArguments
+from transformers import EarlyStoppingCallback, EvalPrediction, Trainer, TrainingArguments
 
 from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
+from mlcl_text.thresholds import tune_global_threshold
 
-SCHEDULES = ("joint", "two_stage")
+SCHEDULES = ("joint", "two_stage", "pretrain_finetune")
+STAGES = ("joint", "contrastive", "classifier", "finetune")
+BALANCES = ("none", "gradient")
+CLASSIFIER_FITS = ("none", "logistic")
+#: parameter groups of an MLCLModel, by the first part of the parameter's name
+COMPONENTS = ("encoder", "classifier", "heads")
 
 
 @dataclass
 class MLCLTrainingArguments(TrainingArguments):
     """``TrainingArguments`` plus how the classification and contrastive losses combine.
 
-    The training loss at step ``t`` is ``a_cls(t) · BCE + a_con(t) · Σ_h α_h 𝓛_h`` with
+    The training loss of a ``joint`` run at step ``t`` is
+    ``a_cls · BCE + a_con(t) · Σ_h α_h 𝓛_h`` with ``a_cls = classification_weight`` and
+    ``a_con(t) = contrastive_weight · min(1, t / contrastive_warmup_steps)``. With
+    ``contrastive_balance="gradient"``, ``a_con`` is instead set at every step so that the
+    contrastive gradient at the pooled embeddings ``h`` has ``contrastive_weight`` times the
+    norm of the classification gradient there:
+    ``a_con = contrastive_weight · ‖∂(a_cls·BCE)/∂h‖ / ‖∂(Σ_h α_h 𝓛_h)/∂h‖`` (treated as a
+    constant), so neither loss can swamp the other.
 
-    * ``schedule="joint"`` (default): ``a_cls = classification_weight`` and
-      ``a_con = contrastive_weight · min(1, t / contrastive_warmup_steps)``;
-    * ``schedule="two_stage"`` (SupCon, Khosla et al. 2020): contrastive only for
-      ``contrastive_stage_steps`` steps (``a_cls = 0``), then classification only
-      (``a_con = 0``), with the encoder frozen in the second stage unless
-      ``freeze_encoder_in_second_stage=False``.
+    ``schedule`` chains stages, each with its own optimiser and learning-rate schedule:
+
+    * ``joint``: one stage as above;
+    * ``two_stage`` (SupCon, Khosla et al. 2020): contrastive only for
+      ``contrastive_stage_steps`` steps or ``contrastive_stage_epochs`` epochs at
+      ``contrastive_stage_learning_rate``, then the classifier alone on the frozen encoder in
+      eval mode for the run's own budget (``num_train_epochs`` / ``max_steps``), or fitted by
+      logistic regression with ``classifier_fit="logistic"``;
+    * ``pretrain_finetune``: the same contrastive stage, then everything but the heads
+      fine-tuned on BCE for the run's own budget.
+
+    ``classifier_fit="logistic"`` fits the classifier to convergence by logistic regression on
+    the final encoder's pooled embeddings of the training set (after the last stage; in
+    ``two_stage``, instead of the classifier stage). ``contrastive_views=2`` feeds every
+    document twice per contrastive step, with independent dropout noise (SimCSE, Gao et al.
+    2021), so every anchor that has a label in a head's view has a positive.
     """
 
     contrastive_weight: float = field(
@@ -37,18 +73,46 @@ class MLCLTrainingArguments(TrainingArguments):
         default=0,
         metadata={"help": "Steps over which the contrastive weight ramps up linearly from 0."},
     )
-    schedule: str = field(default="joint", metadata={"help": "'joint' or 'two_stage'."})
-    contrastive_stage_steps: int = field(
-        default=0,
-        metadata={
-            "help": "two_stage: steps of contrastive-only training before classifier training."
-        },
+    contrastive_balance: str = field(
+        default="none",
+        metadata={"help": "'gradient': scale the heads to contrastive_weight × BCE's gradient."},
     )
-    freeze_encoder_in_second_stage: bool = field(
-        default=True,
-        metadata={
-            "help": "two_stage: freeze the encoder and heads once classifier training starts."
-        },
+    log_component_gradients: bool = field(
+        default=False,
+        metadata={"help": "Log the gradient norm of each loss at the pooled embeddings."},
+    )
+    contrastive_views: int = field(
+        default=1, metadata={"help": "1, or 2: two dropout views of every document."}
+    )
+    schedule: str = field(
+        default="joint", metadata={"help": "'joint', 'two_stage' or 'pretrain_finetune'."}
+    )
+    contrastive_stage_steps: int = field(
+        default=0, metadata={"help": "Steps of the contrastive stage (wins over epochs)."}
+    )
+    contrastive_stage_epochs: float = field(
+        default=0.0, metadata={"help": "Epochs of the contrastive stage."}
+    )
+    contrastive_stage_learning_rate: float | None = field(
+        default=None, metadata={"help": "Encoder learning rate of the contrastive stage."}
+    )
+    classifier_learning_rate: float | None = field(
+        default=None, metadata={"help": "Learning rate of the classifier (default: learning_rate)."}
+    )
+    head_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "Learning rate of the projection heads (default: learning_rate)."},
+    )
+    classifier_fit: str = field(
+        default="none",
+        metadata={"help": "'logistic': fit the classifier by logistic regression at the end."},
+    )
+    classifier_fit_c: float = field(
+        default=1.0, metadata={"help": "Inverse regularisation C of the logistic fit."}
+    )
+    early_stopping_patience: int = field(
+        default=0,
+        metadata={"help": "Stop after this many evaluations without a better best metric."},
     )
     memory_size: int = field(
         default=0,
@@ -56,13 +120,78 @@ class MLCLTrainingArguments(TrainingArguments):
     )
 
     def __post_init__(self) -> None:
+        # select checkpoints by validation micro-F1, never by a loss that mixes in the heads
+        if self.load_best_model_at_end and self.metric_for_best_model is None:
+            self.metric_for_best_model = "micro_f1"
         super().__post_init__()
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.schedule == "two_stage" and self.contrastive_stage_steps < 1:
-            raise ValueError("schedule='two_stage' needs contrastive_stage_steps >= 1")
+        for name, value, allowed in (
+            ("schedule", self.schedule, SCHEDULES),
+            ("contrastive_balance", self.contrastive_balance, BALANCES),
+            ("classifier_fit", self.classifier_fit, CLASSIFIER_FITS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.schedule != "joint" and not (
+            self.contrastive_stage_steps >= 1 or self.contrastive_stage_epochs > 0
+        ):
+            raise ValueError(
+                f"schedule={self.schedule!r} needs contrastive_stage_steps >= 1 or "
+                "contrastive_stage_epochs > 0"
+            )
         if min(self.contrastive_weight, self.classification_weight) < 0:
             raise ValueError("loss weights must be >= 0")
+        if self.contrastive_views not in (1, 2):
+            raise ValueError(f"contrastive_views must be 1 or 2, got {self.contrastive_views}")
+        for name in ("classifier_learning_rate", "head_learning_rate"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        if self.classifier_fit_c <= 0:
+            raise ValueError(f"classifier_fit_c must be > 0, got {self.classifier_fit_c}")
+        if self.early_stopping_patience < 0:
+            raise ValueError("early_stopping_patience must be >= 0")
+        if self.early_stopping_patience and not self.load_best_model_at_end:
+            raise ValueError("early_stopping_patience needs load_best_model_at_end: true")
+
+    def component_learning_rate(self, component: str) -> float:
+        """The peak learning rate of a parameter group (see :data:`COMPONENTS`)."""
+        if component == "classifier" and self.classifier_learning_rate is not None:
+            return self.classifier_learning_rate
+        if component == "heads" and self.head_learning_rate is not None:
+            return self.head_learning_rate
+        return self.learning_rate
+
+
+def parameter_component(name: str) -> str:
+    """``encoder``, ``classifier`` or ``heads`` for a parameter name of an MLCLModel (wrapped
+    by DDP or not); anything else counts as encoder."""
+    parts = [p for p in name.split(".") if p not in ("module", "_orig_mod")]
+    return parts[0] if parts and parts[0] in ("classifier", "heads") else "encoder"
+
+
+def validation_scores(tree_size: int) -> Any:
+    """``compute_metrics`` for model selection: micro- and macro-F1 of the validation split at
+    the global threshold that maximises its micro-F1 (what training then stores)."""
+
+    def compute(prediction: EvalPrediction) -> dict[str, float]:
+        logits = prediction.predictions
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        scores = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+        truth = np.asarray(prediction.label_ids) > 0.5
+        if scores.shape != truth.shape or scores.shape[1] != tree_size:
+            raise ValueError(f"predictions {scores.shape} do not match labels {truth.shape}")
+        threshold = tune_global_threshold(truth.astype(np.float32), scores, metric="micro_f1")
+        predicted = scores >= threshold
+        tp = (predicted & truth).sum(axis=0).astype(np.float64)
+        fp = (predicted & ~truth).sum(axis=0)
+        fn = (~predicted & truth).sum(axis=0)
+        micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
+        present = truth.any(axis=0)
+        per_label = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+        macro = float(per_label[present].mean()) if present.any() else 0.0
+        return {"micro_f1": float(micro), "macro_f1": macro, "threshold": float(threshold)}
+
+    return compute
 
 
 class MLCLTrainer(Trainer):
@@ -72,38 +201,91 @@ class MLCLTrainer(Trainer):
     their losses run in float32 on the projections of each batch, gathered across processes
     under ``accelerate launch`` / ``torchrun``. Every component is logged, averaged over each
     logging window and over processes: ``loss_cls`` and ``loss_con/<head>`` in training,
-    ``eval_loss_cls`` and ``eval_loss_con/<head>`` at evaluation.
+    ``eval_loss_cls`` and ``eval_loss_con/<head>`` at evaluation. ``eval_loss`` is the
+    classification loss alone; evaluation also reports ``eval_micro_f1`` / ``eval_macro_f1``
+    at the tuned threshold (:func:`validation_scores`), the default selection metric.
 
     Args:
         pos_weight: optional ``[num_labels]`` positive-class weights for the BCE.
+        stage: ``joint`` | ``contrastive`` | ``classifier`` | ``finetune`` (module docstring);
+            the parameters outside the stage are frozen when the trainer is built.
         *args, **kwargs: as for ``transformers.Trainer``.
     """
 
     # compute_loss returns a per-batch mean: the Trainer divides it by the accumulation steps
     loss_is_scaled_for_ga = False
 
-    def __init__(self, *args: Any, pos_weight: torch.Tensor | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        pos_weight: torch.Tensor | None = None,
+        stage: str = "joint",
+        **kwargs: Any,
+    ):
+        if stage not in STAGES:
+            raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+        model = kwargs.get("model", args[0] if args else None)
+        if model is not None:
+            _set_stage_trainable(model, stage)
         super().__init__(*args, **kwargs)
+        self.stage = stage
         config = self.model.config
+        if self.compute_metrics is None:
+            self.compute_metrics = validation_scores(config.num_labels)
         memory = getattr(self.args, "memory_size", 0)
         self.contrastive = (
             MultiLevelContrastiveLoss(config.head_specs, tree=config.tree, memory_size=memory)
-            if config.heads
+            if config.heads and stage in ("joint", "contrastive")
             else None
         )
+        if stage == "contrastive" and self.contrastive is None:
+            raise ValueError("a contrastive stage needs a model with projection heads")
         self.pos_weight = pos_weight
+        patience = getattr(self.args, "early_stopping_patience", 0)
+        if patience:
+            self.add_callback(EarlyStoppingCallback(early_stopping_patience=patience))
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_counts: dict[str, int] = defaultdict(int)
-        self._encoder_frozen = False
+
+    # ------------------------------------------------------------------ optimiser
+    def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:
+        """AdamW (or ``optim``) with one parameter group per component and weight-decay class,
+        each at its component's learning rate."""
+        if self.optimizer is not None:
+            return self.optimizer
+        opt_model = self.model if model is None else model
+        decay = set(self.get_decay_parameter_names(opt_model))
+        groups: dict[tuple[str, bool], list[nn.Parameter]] = defaultdict(list)
+        for name, parameter in opt_model.named_parameters():
+            if parameter.requires_grad:
+                groups[(parameter_component(name), name in decay)].append(parameter)
+        args = self.args
+        rate = getattr(args, "component_learning_rate", lambda _: args.learning_rate)
+        parameter_groups = [
+            {
+                "params": params,
+                "lr": rate(component),
+                "weight_decay": args.weight_decay if decays else 0.0,
+                "name": f"{component}{'' if decays else '/no_decay'}",
+            }
+            for (component, decays), params in sorted(
+                groups.items(), key=lambda item: (COMPONENTS.index(item[0][0]), not item[0][1])
+            )
+        ]
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(args, opt_model)
+        self.optimizer = optimizer_cls(parameter_groups, **optimizer_kwargs)
+        return self.optimizer
 
     # ------------------------------------------------------------------ loss
     def loss_weights(self, step: int) -> tuple[float, float]:
-        """``(a_cls, a_con)`` at optimisation step ``step`` (see :class:`MLCLTrainingArguments`)."""
+        """``(a_cls, a_con)`` at optimisation step ``step`` before any gradient balancing."""
         args = self.args
         a_cls = getattr(args, "classification_weight", 1.0)
         a_con = getattr(args, "contrastive_weight", 1.0)
-        if getattr(args, "schedule", "joint") == "two_stage":
-            return (0.0, a_con) if step < args.contrastive_stage_steps else (a_cls, 0.0)
+        if self.stage == "contrastive":
+            return 0.0, a_con
+        if self.stage in ("classifier", "finetune"):
+            return a_cls, 0.0
         warmup = getattr(args, "contrastive_warmup_steps", 0)
         if warmup > 0:
             a_con *= min(1.0, step / warmup)
@@ -120,45 +302,75 @@ class MLCLTrainer(Trainer):
         labels = inputs.pop("labels", None)
         if labels is None:
             raise ValueError("MLCLTrainer needs a 'labels' column of multi-hot float vectors")
-        if model.training:
-            self._apply_stage()
+        training = model.training
+        if training and self.stage == "classifier":
+            self.accelerator.unwrap_model(model).encoder.eval()  # no dropout on frozen features
+        a_cls, a_con = self.loss_weights(self.state.global_step) if training else (1.0, 1.0)
+        views = getattr(self.args, "contrastive_views", 1) if training else 1
+        if self.contrastive is not None and views == 2:
+            inputs = {k: torch.cat([v, v]) if torch.is_tensor(v) else v for k, v in inputs.items()}
+            labels = torch.cat([labels, labels])
         outputs = model(**inputs)
-        a_cls, a_con = self.loss_weights(self.state.global_step) if model.training else (1.0, 1.0)
 
         pos_weight = None if self.pos_weight is None else self.pos_weight.to(outputs.logits.device)
+        logits = outputs.logits.float() if a_cls > 0 or not training else outputs.logits.detach()
         loss_cls = nn.functional.binary_cross_entropy_with_logits(
-            outputs.logits.float(), labels.float(), pos_weight=pos_weight
+            logits.float(), labels.float(), pos_weight=pos_weight
         )
         components = {"loss_cls": loss_cls.detach()}
-        loss = a_cls * loss_cls
+        loss = a_cls * loss_cls if training else loss_cls
         if self.contrastive is not None:
-            self.contrastive.to(outputs.logits.device).train(model.training)
+            self.contrastive.to(outputs.logits.device).train(training)
             contrastive = self.contrastive(outputs.projections, labels)
             components.update(
                 {f"loss_con/{name}": value for name, value in contrastive.components.items()}
             )
-            # multiplying by an exact 0 keeps every head's parameters in the graph (DDP)
-            loss = loss + a_con * contrastive.loss
-        self._accumulate("train" if model.training else "eval", components)
+            if training:
+                a_con = self._balanced_weight(
+                    outputs.embeddings, a_cls * loss_cls, contrastive.loss, a_con, components
+                )
+                # multiplying by an exact 0 keeps every head's parameters in the graph (DDP)
+                loss = loss + a_con * contrastive.loss
+        self._accumulate("train" if training else "eval", components)
         outputs.loss = loss
         return (loss, outputs) if return_outputs else loss
 
-    def _apply_stage(self) -> None:
-        """Freeze the encoder and heads when a two-stage run reaches its second stage."""
-        args = self.args
-        if (
-            getattr(args, "schedule", "joint") != "two_stage"
-            or not args.freeze_encoder_in_second_stage
-            or self._encoder_frozen
-            or self.state.global_step < args.contrastive_stage_steps
-        ):
-            return
-        unwrapped = self.accelerator.unwrap_model(self.model)
-        for module in (unwrapped.encoder, unwrapped.heads):
-            for parameter in module.parameters():
-                parameter.requires_grad_(False)
-                parameter.grad = None
-        self._encoder_frozen = True
+    def _balanced_weight(
+        self,
+        embeddings: torch.Tensor,
+        classification: torch.Tensor,
+        contrastive: torch.Tensor,
+        a_con: float,
+        components: dict[str, torch.Tensor],
+    ) -> float | torch.Tensor:
+        """``a_con``, rescaled by the gradient norms at the pooled embeddings when balancing
+        (see :class:`MLCLTrainingArguments`); the norms are logged as ``grad_norm/cls`` and
+        ``grad_norm/con`` when balancing or ``log_component_gradients`` is on."""
+        balance = getattr(self.args, "contrastive_balance", "none") == "gradient"
+        if not (balance or getattr(self.args, "log_component_gradients", False)):
+            return a_con
+        if self.stage != "joint" or not embeddings.requires_grad:
+            return a_con
+        norms = []
+        for value in (classification, contrastive):
+            if not value.requires_grad:
+                norms.append(embeddings.new_zeros(()))
+                continue
+            (gradient,) = torch.autograd.grad(
+                value, embeddings, retain_graph=True, allow_unused=True
+            )
+            norms.append(
+                embeddings.new_zeros(()) if gradient is None else gradient.detach().float().norm()
+            )
+        norm_cls, norm_con = norms
+        components["grad_norm/cls"] = norm_cls
+        components["grad_norm/con"] = norm_con
+        if not balance:
+            return a_con
+        scale = torch.where(norm_con > 0, norm_cls / norm_con.clamp_min(1e-12), 0.0)
+        weight = a_con * scale
+        components["contrastive_scale"] = weight.detach()
+        return weight.detach()
 
     # ------------------------------------------------------------------ logging
     def _accumulate(self, split: str, components: dict[str, torch.Tensor]) -> None:
@@ -185,4 +397,32 @@ class MLCLTrainer(Trainer):
             logs.update({f"eval_{name}": value for name, value in self._flush("eval").items()})
         elif "loss" in logs:
             logs.update(self._flush("train"))
+            if self.optimizer is not None:
+                for group in self.optimizer.param_groups:
+                    name = group.get("name", "")
+                    if not name.endswith("/no_decay"):
+                        logs[f"learning_rate/{name}"] = group["lr"]
         super().log(logs, start_time)
+
+
+def _set_stage_trainable(model: nn.Module, stage: str) -> None:
+    """Freeze what the stage does not train. What was trainable before the first stage (LoRA
+    freezes the encoder's own weights) is remembered on the model, so a later stage thaws
+    only that."""
+    base = getattr(model, "_mlcl_trainable", None)
+    if base is None:
+        base = {name: p.requires_grad for name, p in model.named_parameters()}
+        model._mlcl_trainable = base
+    allowed = {
+        "joint": COMPONENTS,
+        "contrastive": ("encoder", "heads"),
+        "classifier": ("classifier",),
+        "finetune": ("encoder", "classifier"),
+    }[stage]
+    for name, parameter in model.named_parameters():
+        trainable = base.get(name, parameter.requires_grad) and (
+            parameter_component(name) in allowed
+        )
+        parameter.requires_grad_(trainable)
+        if not trainable:
+            parameter.grad = None

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from accelerate import PartialState
 from datasets import DatasetDict
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, set_seed
 
 from mlcl_text.data import is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
@@ -29,6 +29,7 @@ from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.plots import loss_series, plot_loss_curves
+from mlcl_text.protocols import run_protocol
 from mlcl_text.recipes import Recipe
 from mlcl_text.report import write_report
 from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
@@ -54,6 +55,10 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
 
     tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
     encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
+    has_validation = len(encoded["validation"]) > 0
+    no_validation = {"eval_strategy": "no", "load_best_model_at_end": False}
+    args = recipe.training_arguments(**({} if has_validation else no_validation))
+    set_seed(args.seed)  # the classifier and heads start from the recipe's seed
     model = MLCLModel.from_encoder(
         recipe.model_name_or_path,
         tree,
@@ -69,22 +74,19 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
         model.init_classifier_bias(
             np.asarray(encoded["train"]["labels"], dtype=np.float64).mean(axis=0)
         )
-    has_validation = len(encoded["validation"]) > 0
-    args = recipe.training_arguments(**({} if has_validation else {"eval_strategy": "no"}))
-    trainer = MLCLTrainer(
-        model=model,
-        args=args,
+    run = run_protocol(
+        model,
+        args,
         train_dataset=encoded["train"],
-        eval_dataset=encoded["validation"] if has_validation else None,
         data_collator=MultiLabelCollator(tokenizer),
+        eval_dataset=encoded["validation"] if has_validation else None,
         pos_weight=balanced_pos_weight(encoded["train"])
         if recipe.pos_weight == "balanced"
         else None,
     )
-    trainer.train()
+    trainer, log_history = run.trainer, run.log_history
     trainer.save_model(str(output_dir))
     tokenizer.save_pretrained(output_dir)
-    log_history = trainer.state.log_history
     # every process predicts (predict gathers across processes); only the main one writes
     probabilities = {
         split: split_probabilities(trainer, encoded[split])
@@ -93,6 +95,10 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     }
     truths = {split: np.asarray(encoded[split]["labels"]) for split in probabilities}
     thresholds, metrics = score_splits(recipe, tree, truths, probabilities)
+    metrics["timing"] = {
+        "train_seconds": round(sum(run.stage_seconds.values()), 3),
+        **{f"{stage}_seconds": round(value, 3) for stage, value in run.stage_seconds.items()},
+    }
     if not trainer.is_world_process_zero():
         return TrainingResult(output_dir, metrics)
     (output_dir / LOG_HISTORY_FILE).write_text(json.dumps(log_history, indent=2), encoding="utf-8")

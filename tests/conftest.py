@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree
@@ -71,3 +72,13 @@ def tiny_tokenizer():
     )
     assert len(fast) <= TINY_BERT["vocab_size"]
     return fast
+
+
+@pytest.fixture(scope="session")
+def deterministic_encoder_dir(tmp_path_factory) -> str:
+    """The tiny encoder without dropout: training steps are deterministic functions of the data."""
+    path = tmp_path_factory.mktemp("tiny-bert-nodropout")
+    torch.manual_seed(0)
+    config = BertConfig(**TINY_BERT, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    BertModel(config).save_pretrained(path)
+    return str(path)

@@ -75,7 +75,14 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     } <= {p.name for p in run.iterdir()}
     assert yaml.safe_load((run / "recipe.yaml").read_text())["learning_rate"] == 1e-3
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics) == {"validation", "test", "validation@0.5", "test@0.5", "thresholds"}
+    assert set(metrics) == {
+        "validation",
+        "test",
+        "validation@0.5",
+        "test@0.5",
+        "thresholds",
+        "timing",
+    }
     assert "micro_f1" in metrics["test"] and "p@5" in metrics["test"]
     stored = json.loads((run / "thresholds.json").read_text())
     assert stored["global_threshold"] == metrics["thresholds"]["global"]

@@ -7,12 +7,11 @@ import pytest
 import torch
 from datasets import Dataset
 from sklearn.metrics import f1_score
-from transformers import BertConfig, BertModel, TrainerCallback, default_data_collator
+from transformers import TrainerCallback, default_data_collator
 
 from mlcl_text import LabelTree, MLCLModel
 from mlcl_text.losses import ContrastiveHeadSpec
 from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
-from tests.conftest import TINY_BERT
 
 TREE = LabelTree.from_paths(["A/a1", "A/a2", "B/b1", "B/b2"], sep="/")
 LEAVES = [TREE.index(name) for name in ("A/a1", "A/a2", "B/b1", "B/b2")]
@@ -42,15 +41,6 @@ def separable_dataset(n: int, seed: int) -> Dataset:
         rows["attention_mask"].append([1] * LENGTH)
         rows["labels"].append(labels.tolist())
     return Dataset.from_dict(rows)
-
-
-@pytest.fixture(scope="module")
-def deterministic_encoder_dir(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("tiny-bert-nodropout")
-    torch.manual_seed(0)
-    config = BertConfig(**TINY_BERT, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    BertModel(config).save_pretrained(path)
-    return str(path)
 
 
 def make_model(encoder_dir: str, heads=HEADS) -> MLCLModel:
@@ -118,10 +108,6 @@ def test_components_are_logged_in_training_and_evaluation(tmp_path, deterministi
     assert {"eval_loss", "eval_loss_cls", "eval_loss_con/top", "eval_loss_con/labels"} <= set(
         metrics
     )
-    assert metrics["eval_loss"] == pytest.approx(
-        metrics["eval_loss_cls"] + metrics["eval_loss_con/top"] + metrics["eval_loss_con/labels"],
-        rel=1e-3,
-    )
 
 
 def test_pos_weight_enters_the_classification_loss(tmp_path, deterministic_encoder_dir):
@@ -186,29 +172,155 @@ class Snapshot(TrainerCallback):
             self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def test_two_stage_trains_contrastive_then_classifier_with_frozen_encoder(
-    tmp_path, deterministic_encoder_dir
-):
+def test_contrastive_stage_trains_encoder_and_heads_only(tmp_path, deterministic_encoder_dir):
     data = separable_dataset(64, seed=4)
     model = make_model(deterministic_encoder_dir)
     start = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    args = make_args(tmp_path, schedule="two_stage", contrastive_stage_steps=2, max_steps=5)
-    snapshot = Snapshot(step=2)
-    trainer = trainer_for(model, args, data, callbacks=[snapshot])
+    trainer = trainer_for(model, make_args(tmp_path, max_steps=2), data, stage="contrastive")
     assert trainer.loss_weights(1) == (0.0, 1.0)
-    assert trainer.loss_weights(2) == (1.0, 0.0)
     trainer.train()
-    stage1, stage2 = snapshot.weights, model.state_dict()
-    # stage 1: no classification loss, so the classifier does not move; encoder and heads do
-    torch.testing.assert_close(stage1["classifier.weight"], start["classifier.weight"])
-    assert not torch.equal(stage1["heads.top.out.weight"], start["heads.top.out.weight"])
+    after = model.state_dict()
+    # no classification loss and a frozen classifier: not even weight decay moves it
+    torch.testing.assert_close(after["classifier.weight"], start["classifier.weight"])
+    assert not torch.equal(after["heads.top.out.weight"], start["heads.top.out.weight"])
     query = "encoder.encoder.layer.0.attention.self.query.weight"
-    assert not torch.equal(stage1[query], start[query])
-    # stage 2: only the classifier moves
-    assert not torch.equal(stage2["classifier.weight"], stage1["classifier.weight"])
-    for name in stage1:
+    assert not torch.equal(after[query], start[query])
+
+
+def test_classifier_stage_trains_the_classifier_on_an_encoder_in_eval_mode(
+    tmp_path, tiny_encoder_dir
+):
+    data = separable_dataset(64, seed=4)
+    torch.manual_seed(1)
+    model = MLCLModel.from_encoder(tiny_encoder_dir, TREE, heads=HEADS)  # with dropout
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    modes = []
+
+    class EncoderMode(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            modes.append(model.encoder.training)
+
+    trainer = trainer_for(
+        model, make_args(tmp_path, max_steps=3), data, stage="classifier", callbacks=[EncoderMode()]
+    )
+    assert trainer.loss_weights(0) == (1.0, 0.0)
+    trainer.train()
+    assert modes == [False, False, False]
+    after = model.state_dict()
+    assert not torch.equal(after["classifier.weight"], start["classifier.weight"])
+    for name in start:
         if name.startswith(("encoder.", "heads.")):
-            torch.testing.assert_close(stage2[name], stage1[name], msg=name)
+            torch.testing.assert_close(after[name], start[name], msg=name)
+
+
+def test_finetune_stage_freezes_the_heads_and_skips_their_loss(tmp_path, deterministic_encoder_dir):
+    data = separable_dataset(64, seed=4)
+    model = make_model(deterministic_encoder_dir)
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    trainer = trainer_for(model, make_args(tmp_path, max_steps=2), data, stage="finetune")
+    trainer.train()
+    after = model.state_dict()
+    assert not torch.equal(after["classifier.weight"], start["classifier.weight"])
+    torch.testing.assert_close(after["heads.top.out.weight"], start["heads.top.out.weight"])
+    assert all("loss_con/top" not in entry for entry in trainer.state.log_history)
+
+
+def test_each_component_gets_its_own_learning_rate(tmp_path, deterministic_encoder_dir):
+    data = separable_dataset(32, seed=4)
+    model = make_model(deterministic_encoder_dir)
+    args = make_args(
+        tmp_path,
+        learning_rate=1e-4,
+        classifier_learning_rate=1e-2,
+        head_learning_rate=1e-3,
+        lr_scheduler_type="constant",
+        max_steps=2,
+        logging_steps=1,
+    )
+    trainer = trainer_for(model, args, data)
+    trainer.train()
+    rates = {group["name"]: group["lr"] for group in trainer.optimizer.param_groups}
+    assert rates == {
+        "classifier": 1e-2,
+        "classifier/no_decay": 1e-2,
+        "encoder": 1e-4,
+        "encoder/no_decay": 1e-4,
+        "heads": 1e-3,
+        "heads/no_decay": 1e-3,
+    }
+    grouped = [p for group in trainer.optimizer.param_groups for p in group["params"]]
+    assert len(grouped) == len({id(p) for p in grouped}) == len(list(model.parameters()))
+    logged = next(entry for entry in trainer.state.log_history if "loss" in entry)
+    assert logged["learning_rate/classifier"] == 1e-2
+    assert logged["learning_rate/encoder"] == 1e-4
+
+
+def test_two_views_give_every_labelled_anchor_a_positive(tmp_path, deterministic_encoder_dir):
+    data = separable_dataset(16, seed=4)
+    model = make_model(deterministic_encoder_dir)
+    trainer = trainer_for(model, make_args(tmp_path, contrastive_views=2), data)
+    seen = {}
+    loss_module = trainer.contrastive
+
+    def spy(projections, labels):
+        seen["rows"] = labels.shape[0]
+        seen["labels"] = labels
+        return type(loss_module).forward(loss_module, projections, labels)
+
+    trainer.contrastive = type("Spy", (), {"__call__": staticmethod(spy)})()
+    trainer.contrastive.to = lambda device: trainer.contrastive
+    trainer.contrastive.train = lambda mode: trainer.contrastive
+    batch = default_data_collator([data[i] for i in range(8)])
+    trainer.compute_loss(model.train(), batch)
+    assert seen["rows"] == 16
+    torch.testing.assert_close(seen["labels"][:8], seen["labels"][8:])
+    # at evaluation, one view
+    with torch.no_grad():
+        trainer.compute_loss(model.eval(), batch)
+    assert seen["rows"] == 8
+
+
+def test_gradient_balance_scales_the_heads_to_the_classification_gradient(
+    tmp_path, deterministic_encoder_dir
+):
+    data = separable_dataset(16, seed=4)
+    batch = default_data_collator([data[i] for i in range(16)])
+    model = make_model(deterministic_encoder_dir)
+    args = make_args(tmp_path, contrastive_balance="gradient", contrastive_weight=0.5)
+    trainer = trainer_for(model, args, data)
+    loss = trainer.compute_loss(model.train(), batch)
+    sums = trainer._component_sums["train"]
+    norm_cls, norm_con = float(sums["grad_norm/cls"]), float(sums["grad_norm/con"])
+    assert norm_cls > 0 and norm_con > 0
+    assert float(sums["contrastive_scale"]) == pytest.approx(0.5 * norm_cls / norm_con, rel=1e-5)
+    assert torch.isfinite(loss)
+
+
+def test_logged_gradient_norms_without_balancing(tmp_path, deterministic_encoder_dir):
+    data = separable_dataset(32, seed=4)
+    args = make_args(tmp_path, log_component_gradients=True, max_steps=2, logging_steps=1)
+    trainer = trainer_for(make_model(deterministic_encoder_dir), args, data)
+    trainer.train()
+    logged = [entry for entry in trainer.state.log_history if "loss" in entry]
+    assert all(entry["grad_norm/cls"] > 0 and entry["grad_norm/con"] > 0 for entry in logged)
+    assert all("contrastive_scale" not in entry for entry in logged)
+
+
+def test_evaluation_scores_micro_f1_and_its_loss_is_the_classification_loss(
+    tmp_path, deterministic_encoder_dir
+):
+    data = separable_dataset(32, seed=4)
+    trainer = trainer_for(make_model(deterministic_encoder_dir), make_args(tmp_path), data, data)
+    metrics = trainer.evaluate()
+    assert 0 <= metrics["eval_micro_f1"] <= 1 and 0 <= metrics["eval_macro_f1"] <= 1
+    assert metrics["eval_loss"] == pytest.approx(metrics["eval_loss_cls"], rel=1e-4)
+
+
+def test_best_checkpoint_is_chosen_by_micro_f1_by_default(tmp_path):
+    args = make_args(
+        tmp_path, eval_strategy="steps", save_strategy="steps", load_best_model_at_end=True
+    )
+    assert args.metric_for_best_model == "micro_f1" and args.greater_is_better
 
 
 def test_invalid_schedule_settings(tmp_path):
@@ -216,6 +328,17 @@ def test_invalid_schedule_settings(tmp_path):
         make_args(tmp_path, schedule="alternate")
     with pytest.raises(ValueError, match="contrastive_stage_steps >= 1"):
         make_args(tmp_path, schedule="two_stage")
+    with pytest.raises(ValueError, match="contrastive_views must be 1 or 2"):
+        make_args(tmp_path, contrastive_views=3)
+    with pytest.raises(ValueError, match="classifier_learning_rate must be > 0"):
+        make_args(tmp_path, classifier_learning_rate=0.0)
+    with pytest.raises(ValueError, match="needs load_best_model_at_end"):
+        make_args(tmp_path, early_stopping_patience=2)
+
+
+def test_unknown_stage(tmp_path, deterministic_encoder_dir):
+    with pytest.raises(ValueError, match="stage must be one of"):
+        trainer_for(make_model(deterministic_encoder_dir), make_args(tmp_path), None, stage="x")
 
 
 class StopAfter(TrainerCallback):

@@ -1,0 +1,133 @@
+"""Running a recipe: seeded runs, training protocols and timing, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from safetensors.torch import load_file
+
+from mlcl_text.cli import main
+from tests.recipe_files import write_recipe
+
+TOPICS = {
+    "CS/ML": "neural networks learn representations from data",
+    "CS/DB": "query optimisation speeds up database systems",
+    "Bio/Genetics": "gene editing with crispr changes dna sequences",
+}
+
+
+@pytest.fixture
+def model_dir(tmp_path, tiny_encoder_dir, tiny_tokenizer):
+    folder = tmp_path / "tiny-model"
+    shutil.copytree(tiny_encoder_dir, folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for split, copies in (("train", 8), ("validation", 2), ("test", 2)):
+        rows = [
+            {"text": f"{text} {i}", "labels": [label]}
+            for i in range(copies)
+            for label, text in TOPICS.items()
+        ]
+        (folder / f"{split}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+        )
+    return folder
+
+
+def recipe(tmp_path, model_dir, data_dir, name="run", **extra):
+    settings = {
+        "model_name_or_path": str(model_dir),
+        "max_length": 24,
+        "dataset": "files",
+        "dataset_path": str(data_dir),
+        "dataset_options": {"label_path_sep": "/"},
+        "heads": [{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
+        "output_dir": str(tmp_path / name),
+        "max_steps": 3,
+        "learning_rate": 1e-3,
+        "seed": 7,
+    }
+    return write_recipe(tmp_path / f"{name}.yaml", **{**settings, **extra})
+
+
+def test_same_recipe_and_seed_give_bit_identical_weights(tmp_path, model_dir, data_dir, capsys):
+    weights = []
+    for name in ("first", "second"):
+        assert main(["train", str(recipe(tmp_path, model_dir, data_dir, name))]) == 0
+        weights.append(load_file(tmp_path / name / "model.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert weights[0][key].equal(weights[1][key]), key
+    # another seed gives other weights (the test can fail)
+    main(["train", str(recipe(tmp_path, model_dir, data_dir, "third", seed=8))])
+    other = load_file(tmp_path / "third" / "model.safetensors")
+    assert not other["classifier.weight"].equal(weights[0]["classifier.weight"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "stages"),
+    [
+        ({}, {"joint"}),
+        (
+            {"schedule": "two_stage", "contrastive_stage_steps": 2, "contrastive_views": 2},
+            {"contrastive", "classifier"},
+        ),
+        (
+            {"schedule": "pretrain_finetune", "contrastive_stage_epochs": 1.0},
+            {"contrastive", "finetune"},
+        ),
+        (
+            {"schedule": "two_stage", "contrastive_stage_steps": 2, "classifier_fit": "logistic"},
+            {"contrastive", "logistic_fit"},
+        ),
+        (
+            {
+                "contrastive_balance": "gradient",
+                "classifier_learning_rate": 1e-2,
+                "head_learning_rate": 1e-3,
+                "classifier_fit": "logistic",
+            },
+            {"joint", "logistic_fit"},
+        ),
+    ],
+)
+def test_protocols_run_from_a_recipe_and_report_their_time(
+    tmp_path, model_dir, data_dir, capsys, settings, stages
+):
+    assert main(["train", str(recipe(tmp_path, model_dir, data_dir, **settings))]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    timing = metrics["timing"]
+    assert {key.removesuffix("_seconds") for key in timing} - {"train"} == stages
+    assert timing["train_seconds"] == pytest.approx(
+        sum(v for k, v in timing.items() if k != "train_seconds"), abs=0.01
+    )
+    history = json.loads((tmp_path / "run" / "log_history.json").read_text())
+    assert {entry["stage"] for entry in history} == stages - {"logistic_fit"}
+
+
+def test_best_checkpoint_selection_by_validation_micro_f1(tmp_path, model_dir, data_dir, capsys):
+    path = recipe(
+        tmp_path,
+        model_dir,
+        data_dir,
+        max_steps=4,
+        eval_strategy="steps",
+        eval_steps=2,
+        save_strategy="steps",
+        save_steps=2,
+        load_best_model_at_end=True,
+        early_stopping_patience=1,
+    )
+    assert main(["train", str(path)]) == 0
+    history = json.loads((tmp_path / "run" / "log_history.json").read_text())
+    evaluations = [entry for entry in history if "eval_micro_f1" in entry]
+    assert len(evaluations) >= 1
+    assert all(0 <= entry["eval_micro_f1"] <= 1 for entry in evaluations)
