@@ -15,7 +15,10 @@ Each run folder (as written by :func:`mlcl_text.training.train_from_recipe`) hol
 of one split of ``metrics.json``, the mean, the sample standard deviation (``ddof=1``; none
 for a single run) and the number of runs that have the metric. A metric that some runs lack
 (or hold as ``null``/NaN) is left out of their group's statistics and counted as missing.
-:func:`write_comparison` writes ``comparison.md`` and ``comparison.csv``;
+When some runs record their fit time (``metrics.json`` ``timing.train_seconds``: training
+runs and the baselines of :mod:`mlcl_text.baselines` write it), the table also has a
+``train_s`` column, the same statistics of that time in seconds (``–`` for runs without it,
+which are not counted as missing metrics). :func:`write_comparison` writes ``comparison.md`` and ``comparison.csv``;
 :func:`plot_metric_vs_shots` draws each metric against shots per method.
 
 Example:
@@ -40,6 +43,7 @@ import yaml
 __all__ = [
     "DEFAULT_METRICS",
     "GROUP_FIELDS",
+    "TRAIN_SECONDS",
     "Cell",
     "CompareError",
     "Comparison",
@@ -55,6 +59,7 @@ __all__ = [
 ]
 
 DEFAULT_METRICS = ("micro_f1", "macro_f1", "hier_f1")
+TRAIN_SECONDS = "train_s"  # the column of metrics.json timing.train_seconds
 GROUP_FIELDS = ("method", "shots", "seed")
 MISSING = "–"
 METRICS_FILE = "metrics.json"
@@ -93,6 +98,15 @@ class RunResult:
         value = float(value)
         return value if math.isfinite(value) else None
 
+    @property
+    def train_seconds(self) -> float | None:
+        """``timing.train_seconds`` of ``metrics.json`` (the fit's wall time), else ``None``."""
+        timing = self.metrics.get("timing")
+        value = timing.get("train_seconds") if isinstance(timing, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
+
 
 @dataclass
 class Cell:
@@ -103,11 +117,11 @@ class Cell:
     n: int  # runs that have the metric
     missing: int  # runs of the group that lack it
 
-    def markdown(self) -> str:
+    def markdown(self, digits: int = 4) -> str:
         if self.mean is None:
             return MISSING
-        std = MISSING if self.std is None else f"{self.std:.4f}"
-        text = f"{self.mean:.4f} ± {std}"
+        std = MISSING if self.std is None else f"{self.std:.{digits}f}"
+        text = f"{self.mean:.{digits}f} ± {std}"
         if self.missing:
             text += f" (n={self.n}; {self.missing} missing)"
         return text
@@ -128,6 +142,14 @@ class Comparison:
     metrics: tuple[str, ...]
     split: str
     group_by: tuple[str, ...]
+    # extra columns after the metrics: ("train_s",) when some run records its fit time; their
+    # cells are in row.cells too, but they are no metric (not plotted, not counted as missing)
+    timings: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The metrics, then the timing columns."""
+        return (*self.metrics, *self.timings)
 
     def __iter__(self) -> Iterator[ComparisonRow]:
         return iter(self.rows)
@@ -343,12 +365,21 @@ def compare_table(
                 )
         return parts
 
+    timed = any(run.train_seconds is not None for run in runs)
     rows = []
     for key in sorted(groups, key=order):
         members = groups[key]
         cells = {m: _cell([run.value(split, m) for run in members]) for m in metrics}
+        if timed:
+            cells[TRAIN_SECONDS] = _cell([run.train_seconds for run in members])
         rows.append(ComparisonRow(dict(zip(group_by, key, strict=True)), len(members), cells))
-    return Comparison(rows=rows, metrics=metrics, split=split, group_by=group_by)
+    return Comparison(
+        rows=rows,
+        metrics=metrics,
+        split=split,
+        group_by=group_by,
+        timings=(TRAIN_SECONDS,) if timed else (),
+    )
 
 
 def _group_value(run: RunResult, name: str) -> str:
@@ -372,11 +403,16 @@ def _cell(values: list[float | None]) -> Cell:
 
 def format_markdown(table: Comparison) -> str:
     """A markdown table: one row per group, ``mean ± std`` per metric, and a note on missing."""
-    header = [*table.group_by, "runs", *table.metrics]
-    align = ["---"] * len(table.group_by) + ["---:"] * (1 + len(table.metrics))
+    header = [*table.group_by, "runs", *table.columns]
+    align = ["---"] * len(table.group_by) + ["---:"] * (1 + len(table.columns))
     lines = [
         f"Split: {table.split}. Mean ± sample standard deviation (ddof=1) over the runs of each "
-        f"row; {MISSING} where there is no value or only one run.",
+        f"row; {MISSING} where there is no value or only one run."
+        + (
+            f" {TRAIN_SECONDS}: wall-clock seconds of the fit, where the run records it."
+            if table.timings
+            else ""
+        ),
         "",
         "| " + " | ".join(header) + " |",
         "| " + " | ".join(align) + " |",
@@ -386,6 +422,7 @@ def format_markdown(table: Comparison) -> str:
             *(row.group[g] for g in table.group_by),
             str(row.runs),
             *(row.cells[m].markdown() for m in table.metrics),
+            *(row.cells[t].markdown(digits=2) for t in table.timings),
         ]
         lines.append("| " + " | ".join(v.replace("|", "\\|") for v in values) + " |")
     if table.missing:
@@ -400,7 +437,8 @@ def write_comparison(table: Comparison, out_dir: str | Path) -> tuple[Path, Path
     """Write ``comparison.md`` and ``comparison.csv`` into ``out_dir``; return their paths.
 
     CSV columns: the group fields, ``runs``, then ``<metric>_mean``, ``<metric>_std``,
-    ``<metric>_n`` and ``<metric>_missing`` per metric (an empty field for no value).
+    ``<metric>_n`` and ``<metric>_missing`` per metric (an empty field for no value), and the
+    same four for ``train_s`` when the table has it.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -413,12 +451,12 @@ def write_comparison(table: Comparison, out_dir: str | Path) -> tuple[Path, Path
             [
                 *table.group_by,
                 "runs",
-                *(f"{m}_{s}" for m in table.metrics for s in ("mean", "std", "n", "missing")),
+                *(f"{m}_{s}" for m in table.columns for s in ("mean", "std", "n", "missing")),
             ]
         )
         for row in table.rows:
             record: list[Any] = [*(row.group[g] for g in table.group_by), row.runs]
-            for m in table.metrics:
+            for m in table.columns:
                 cell = row.cells[m]
                 record += [
                     "" if cell.mean is None else repr(cell.mean),

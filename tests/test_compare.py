@@ -214,3 +214,33 @@ def test_plot_is_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(CompareError, match="grouped by method and shots"):
         plot_metric_vs_shots(compare_table(runs, group_by=("method",)), path)
+
+
+def test_train_seconds_column_when_runs_record_their_fit_time(tmp_path):
+    trained = make_run(tmp_path / "sweep" / "mlcl" / "5" / "seed0", {"micro_f1": 0.6}, k(5, 0))
+    timed = []
+    for seed, seconds in ((0, 2.0), (1, 4.0)):
+        folder = make_run(
+            tmp_path / "sweep" / "tfidf" / "5" / f"seed{seed}", {"micro_f1": 0.4}, k(5, seed)
+        )
+        metrics = json.loads((folder / "metrics.json").read_text())
+        metrics["timing"] = {"train_seconds": seconds, "predict_seconds": 0.1}
+        (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+        timed.append(folder)
+    table = compare_table(collect_runs([trained, *timed]), metrics=("micro_f1",))
+    assert (table.metrics, table.timings) == (("micro_f1",), ("train_s",))
+    lines = format_markdown(table).splitlines()
+    assert "| method | shots | runs | micro_f1 | train_s |" in lines
+    assert "| tfidf | 5 | 2 | 0.4000 ± 0.0000 | 3.00 ± 1.41 |" in lines
+    assert "| mlcl | 5 | 1 | 0.6000 ± – | – |" in lines
+    assert not any(line.startswith("Missing:") for line in lines)  # a time is no metric
+    _, csv_path = write_comparison(table, tmp_path / "out")
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        rows = {row["method"]: row for row in csv.DictReader(handle)}
+    assert float(rows["tfidf"]["train_s_mean"]) == 3.0
+    assert float(rows["tfidf"]["train_s_std"]) == pytest.approx(math.sqrt(2))
+    assert (rows["mlcl"]["train_s_mean"], rows["mlcl"]["train_s_missing"]) == ("", "1")
+    assert plot_metric_vs_shots(table, tmp_path / "plot.png").is_file()  # times are not plotted
+
+    untimed = compare_table(collect_runs([trained]), metrics=("micro_f1",))
+    assert untimed.timings == () and "train_s" not in format_markdown(untimed)
