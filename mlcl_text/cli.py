@@ -1,4 +1,4 @@
-"""The ``mlcl-text`` command: train, evaluate, predict, export, push and demo.
+"""The ``mlcl-text`` command: train, evaluate, predict, export, push, baselines and demo.
 
 User mistakes (a missing file, a bad recipe key, an unknown data set) end with one
 ``mlcl-text: error: ...`` line and exit status 2; ``--debug`` shows the traceback instead.
@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from mlcl_text.baselines import BASELINES, BaselineError
 from mlcl_text.compare import CompareError
 from mlcl_text.data.registry import DataError
 from mlcl_text.export import FORMS, NotExportableError
@@ -19,6 +20,7 @@ from mlcl_text.recipes import RecipeError
 
 USER_ERRORS = (
     RecipeError,
+    BaselineError,
     CompareError,
     DataError,
     NotExportableError,
@@ -188,8 +190,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(run=run_compare)
 
+    baselines = commands.add_parser(
+        "baselines",
+        help="fit TF-IDF, frozen-encoder and SetFit baselines on a recipe's data and score "
+        "them like training does",
+        description="Fit each baseline on the recipe's training split (its subset applied), "
+        "tune thresholds on validation and score validation and test as training does; write "
+        "one run folder per baseline (recipe.yaml, metrics.json, no weights) that the "
+        "compare command reads like a training run. See mlcl_text/baselines.py.",
+    )
+    baselines.add_argument("recipe", help="recipe file (see recipes/): its data, encoder and seed")
+    baselines.add_argument(
+        "--methods",
+        nargs="+",
+        default=list(BASELINES),
+        metavar="METHOD",
+        help=f"baselines to run, of {', '.join(BASELINES)} (default: all; setfit needs "
+        "pip install setfit)",
+    )
+    baselines.add_argument(
+        "--output-dir",
+        help="folder for the run folders DIR/<method>/ (default: the recipe's output_dir "
+        "followed by -baselines)",
+    )
+    _add_set_option(baselines, "override a recipe key (repeatable), e.g. --set max_length=64")
+    baselines.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="METHOD.KEY=VALUE",
+        help="a baseline option (repeatable), e.g. --option frozen.C=0.5 "
+        "--option setfit.num_iterations=5",
+    )
+    baselines.set_defaults(run=run_baselines)
+
     sweep = commands.add_parser(
-        "sweep", help="train recipes × shots × seeds from a sweep spec (resumable), then compare"
+        "sweep",
+        help="train recipes (and fit baselines) × shots × seeds from a sweep spec (resumable), "
+        "then compare",
     )
     sweep.add_argument("spec", help="sweep spec YAML (see mlcl_text/sweep.py)")
     _add_set_option(
@@ -250,6 +289,49 @@ def run_compare(args: argparse.Namespace) -> int:
         if args.plot:
             written.append(plot_metric_vs_shots(table, Path(args.output) / PLOT_FILE))
         print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def run_baselines(args: argparse.Namespace) -> int:
+    from mlcl_text.baselines import resolve_options, run_baseline
+    from mlcl_text.recipes import apply_override, load_recipe
+
+    methods = list(dict.fromkeys(args.methods))
+    options: dict = {}
+    for option in args.options:
+        key = option.partition("=")[0].strip()
+        method, dot, name = key.partition(".")
+        if "=" not in option or not dot or not method or not name:
+            raise BaselineError(f"--option {option!r} is not of the form METHOD.KEY=VALUE")
+        if method not in methods:
+            raise BaselineError(
+                f"--option {option!r} is for {method!r}, which is not run "
+                f"(--methods {' '.join(methods)})"
+            )
+        apply_override(options, option, "--option")
+    for method in methods:  # unknown names and options, or setfit missing: before any work
+        resolve_options(method, options.get(method))
+    recipe = load_recipe(args.recipe, args.overrides)
+    output_dir = (
+        Path(args.output_dir) if args.output_dir else Path(f"{recipe.output_dir}-baselines")
+    )
+    for method in methods:
+        folder = output_dir / method
+        metrics = run_baseline(method, recipe, folder, options.get(method))
+        scores = [
+            f"{split} micro_f1 {metrics[split]['micro_f1']:.4f} "
+            f"macro_f1 {metrics[split]['macro_f1']:.4f}"
+            for split in ("validation", "test")
+            if split in metrics
+        ]
+        timing = metrics["timing"]
+        print(
+            f"{method}: {'; '.join(scores) or 'no evaluation split'}; "
+            f"fit {timing['train_seconds']:.1f} s, predict {timing['predict_seconds']:.1f} s "
+            f"-> {folder}",
+            flush=True,
+        )
+    print(f"compare with a trained model: mlcl-text compare {output_dir} {recipe.output_dir}")
     return 0
 
 

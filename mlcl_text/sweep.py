@@ -9,18 +9,25 @@ A sweep spec is a YAML file::
     overrides: [max_steps=200]  # key=value, applied to every recipe
     metrics: [micro_f1, macro_f1, hier_f1]
     split: test
+    baselines: [tfidf, frozen]  # or {name: NAME, method: setfit, options: {...}} items
 
 Only ``recipes`` and ``output_dir`` are required (defaults: ``shots: [full]``,
-``seeds: [0]``, no overrides, the metrics above, ``split: test``). A relative recipe path is
-read from the working directory, else from the spec's folder.
+``seeds: [0]``, no overrides, the metrics above, ``split: test``, no baselines). A relative
+recipe path is read from the working directory, else from the spec's folder.
 
 :func:`run_sweep` trains the cells one after another, each a recipe run with the overrides and
 ``subset={method: k_per_label, k: K, seed: S}`` (``{method: fraction, fraction: F, seed: S}``
 for a fraction; no subset for ``full``), ``seed=S`` and
 ``output_dir=OUTPUT_DIR/<method>/<shots>/seed<S>``, where ``<method>`` is the recipe file's
-stem or the name given. It is resumable: a cell whose folder already has ``metrics.json`` is
-skipped, and a crashed cell, which leaves none, is trained again by the next run. At the end
-it writes ``comparison.md`` / ``comparison.csv`` (:mod:`mlcl_text.compare`) and
+stem or the name given. Each baseline of ``baselines`` (:mod:`mlcl_text.baselines`: a
+method name, or ``{name, method, options}`` to run one method under another name or with
+options) is a cell for every size and seed too, after the training cells: it is fitted by
+:func:`mlcl_text.baselines.run_baseline` on the data of the first recipe with that cell's
+overrides (so on the same training subset and evaluation documents) into
+``OUTPUT_DIR/<baseline name>/<shots>/seed<S>``. It is resumable: a cell whose folder already
+has ``metrics.json`` is skipped, and a crashed cell, which leaves none, is run again by the
+next run. At the end it writes ``comparison.md`` / ``comparison.csv``
+(:mod:`mlcl_text.compare`; with a ``train_s`` column of the runs' fit times) and
 ``metric_vs_shots.png`` into ``OUTPUT_DIR``, and the spec as run into ``sweep.yaml``.
 """
 
@@ -51,7 +58,16 @@ from mlcl_text.recipes import Recipe, RecipeError, load_recipe, parse_yaml
 
 __all__ = ["SPEC_KEYS", "SweepCell", "SweepError", "SweepSpec", "load_sweep_spec", "run_sweep"]
 
-SPEC_KEYS = ("recipes", "shots", "seeds", "output_dir", "overrides", "metrics", "split")
+SPEC_KEYS = (
+    "recipes",
+    "shots",
+    "seeds",
+    "output_dir",
+    "overrides",
+    "metrics",
+    "split",
+    "baselines",
+)
 SPLITS = ("validation", "test", "validation@0.5", "test@0.5")
 SWEEP_FILE = "sweep.yaml"
 # keys each cell sets itself: overriding them would break the grid
@@ -64,13 +80,16 @@ class SweepError(RecipeError):
 
 @dataclass
 class SweepCell:
-    """One training run of the grid."""
+    """One run of the grid: a training run, or a baseline (``baseline``: its method) fitted
+    on the data of ``recipe_path``."""
 
     method: str
     recipe_path: Path
     shots: int | float | str
     seed: int
     output_dir: Path
+    baseline: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def overrides(self) -> list[str]:
@@ -96,9 +115,15 @@ class SweepSpec:
     metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     split: str = "test"
     source: str = "sweep spec"
+    # baseline name → (baseline method, its options)
+    baselines: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def cells(self) -> list[SweepCell]:
-        """The grid, recipe-major: every size and seed of the first recipe, then the next."""
+        """The grid, recipe-major: every size and seed of the first recipe, then the next;
+        then the baselines the same way, each on the data of the first recipe."""
+        first = next(iter(self.recipes.values()))
+        runs = [(method, path, None, {}) for method, path in self.recipes.items()]
+        runs += [(name, first, m, o) for name, (m, o) in self.baselines.items()]
         return [
             SweepCell(
                 method,
@@ -106,8 +131,10 @@ class SweepSpec:
                 shots,
                 seed,
                 self.output_dir / method / shots_label(shots) / f"seed{seed}",
+                baseline=baseline,
+                options=dict(options),
             )
-            for method, path in self.recipes.items()
+            for method, path, baseline, options in runs
             for shots in self.shots
             for seed in self.seeds
         ]
@@ -124,6 +151,10 @@ class SweepSpec:
             "overrides": list(self.overrides),
             "metrics": list(self.metrics),
             "split": self.split,
+            "baselines": [
+                {"name": name, "method": method, "options": dict(options)}
+                for name, (method, options) in self.baselines.items()
+            ],
         }
 
 
@@ -164,6 +195,7 @@ def load_sweep_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpe
         split=str(content.get("split", "test")),
         source=str(path),
     )
+    spec.baselines = _baselines(content.get("baselines") or [], path, spec.recipes)
     if not spec.metrics:
         raise SweepError(f"{path}: 'metrics' names no metric")
     if spec.split not in SPLITS:
@@ -209,6 +241,43 @@ def _recipes(value: Any, source: Path) -> dict[str, Path]:
             )
         recipes[name] = found
     return recipes
+
+
+def _baselines(
+    value: Any, source: Path, recipes: dict[str, Path]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    from mlcl_text.baselines import BaselineError, resolve_options
+
+    items = value if isinstance(value, list) else [value]
+    baselines: dict[str, tuple[str, dict[str, Any]]] = {}
+    for item in items:
+        if isinstance(item, dict):
+            extra = sorted(set(item) - {"name", "method", "options"})
+            options = item.get("options") or {}
+            if extra or "method" not in item or not isinstance(options, dict):
+                raise SweepError(
+                    f"{source}: a baselines item is a method name or {{name: NAME, method: "
+                    f"METHOD, options: {{...}}}}, got {item!r}"
+                )
+            method = str(item["method"])
+            name = str(item.get("name") or method)
+        elif isinstance(item, str) and item.strip():
+            method, name, options = item.strip(), item.strip(), {}
+        else:
+            raise SweepError(f"{source}: a baselines item is a method name, got {item!r}")
+        try:
+            resolve_options(method, options)
+        except BaselineError as error:
+            raise SweepError(f"{source}: {error}") from None
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise SweepError(f"{source}: {name!r} cannot name a baseline (it is a folder name)")
+        if name in recipes or name in baselines:
+            raise SweepError(
+                f"{source}: two methods are named {name!r}; give the baseline another name: "
+                "{name: NAME, method: METHOD}"
+            )
+        baselines[name] = (method, dict(options))
+    return baselines
 
 
 def _find_recipe(given: Path, source: Path) -> Path:
@@ -275,11 +344,14 @@ def run_sweep(
     train: Callable[[Recipe], Any] | None = None,
     overrides: Sequence[str] = (),
     keep_going: bool = False,
+    baseline: Callable[[str, Recipe, Path, dict], Any] | None = None,
 ) -> Path:
-    """Train every unfinished cell of the spec's grid, then write the comparison and the plot.
+    """Run every unfinished cell of the spec's grid, then write the comparison and the plot.
 
-    ``train`` runs one recipe (default :func:`mlcl_text.training.train_from_recipe`).
-    ``overrides`` are applied after the spec's own. A cell that raises stops the sweep
+    ``train`` runs one recipe (default :func:`mlcl_text.training.train_from_recipe`);
+    ``baseline`` fits one baseline cell as ``baseline(method, recipe, output_dir, options)``
+    (default :func:`mlcl_text.baselines.run_baseline`). ``overrides`` are applied after the
+    spec's own. A cell that raises stops the sweep
     (the exception propagates) unless ``keep_going``, in which case the other cells run, the
     table covers the finished ones and a :class:`SweepError` lists the failed cells at the
     end. Returns the sweep's output folder.
@@ -289,6 +361,10 @@ def run_sweep(
         from mlcl_text.training import train_from_recipe
 
         train = train_from_recipe
+    if baseline is None:
+        from mlcl_text.baselines import run_baseline
+
+        baseline = run_baseline
     spec.output_dir.mkdir(parents=True, exist_ok=True)
     (spec.output_dir / SWEEP_FILE).write_text(
         yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -303,9 +379,13 @@ def run_sweep(
             note = f" (its recipe.yaml differs in {', '.join(changed)})" if changed else ""
             print(f"{prefix} skip, finished in {cell.output_dir}{note}", flush=True)
             continue
-        print(f"{prefix} training into {cell.output_dir}", flush=True)
+        doing = "training" if cell.baseline is None else f"fitting baseline {cell.baseline}"
+        print(f"{prefix} {doing} into {cell.output_dir}", flush=True)
         try:
-            train(recipe)
+            if cell.baseline is None:
+                train(recipe)
+            else:
+                baseline(cell.baseline, recipe, cell.output_dir, cell.options)
         except Exception as error:
             if not keep_going:
                 raise
@@ -314,7 +394,7 @@ def run_sweep(
             continue
         if not is_finished(cell.output_dir):
             raise SweepError(
-                f"{cell}: training returned but wrote no {cell.output_dir / METRICS_FILE}"
+                f"{cell}: {doing} returned but wrote no {cell.output_dir / METRICS_FILE}"
             )
 
     finished = [(c.method, c.output_dir) for c in cells if is_finished(c.output_dir)]

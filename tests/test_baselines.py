@@ -1,11 +1,13 @@
 """Baselines (TF-IDF, frozen encoder, SetFit): probabilities, seeds, single-class labels, run
-folders that compare reads; on a tiny model and tiny data."""
+folders that compare reads, the CLI command and sweep cells; on a tiny model and tiny data."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -19,8 +21,10 @@ from mlcl_text.baselines import (
     resolve_options,
     run_baseline,
 )
+from mlcl_text.cli import main
 from mlcl_text.compare import collect_runs, compare_table, find_run_dirs, format_markdown
 from mlcl_text.recipes import load_recipe, recipe_from_dict
+from mlcl_text.sweep import SweepError, load_sweep_spec, run_sweep
 from mlcl_text.training import prepare_data
 from tests.recipe_files import write_recipe
 
@@ -202,6 +206,167 @@ def test_run_folder_reads_like_a_training_run(tmp_path, model_dir, data_dir):
     table = compare_table([run], metrics=("micro_f1",))
     assert table.timings == ("train_s",)
     assert "| method | shots | runs | micro_f1 | train_s |" in format_markdown(table)
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def test_cli_baselines_end_to_end(tmp_path, model_dir, data_dir, capsys):
+    recipe, _ = _recipe(tmp_path, model_dir, data_dir)
+    out = tmp_path / "cmp"
+    code = main(
+        [
+            "baselines",
+            str(recipe),
+            "--methods",
+            "tfidf",
+            "frozen",
+            "--output-dir",
+            str(out),
+            "--set",
+            "max_length=16",
+            "--option",
+            "tfidf.C=2",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("tfidf: validation micro_f1 ")
+    assert " macro_f1 " in printed[0] and "; test micro_f1 " in printed[0]
+    assert "fit " in printed[0] and printed[0].endswith(str(out / "tfidf"))
+    assert printed[1].startswith("frozen: validation micro_f1 ")
+    tfidf = json.loads((out / "tfidf" / "metrics.json").read_text())
+    assert tfidf["baseline"]["options"]["C"] == 2
+    assert yaml.safe_load((out / "frozen" / "recipe.yaml").read_text())["max_length"] == 16
+
+    assert main(["compare", str(out), "--output", str(tmp_path / "table")]) == 0
+    assert "| tfidf | full | 1 |" in capsys.readouterr().out
+    with (tmp_path / "table" / "comparison.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["method"] for r in rows] == ["frozen", "tfidf"]
+    assert float(rows[0]["train_s_mean"]) > 0
+
+
+def test_cli_default_output_dir(tmp_path, model_dir, data_dir):
+    recipe, _ = _recipe(tmp_path, model_dir, data_dir)
+    assert main(["baselines", str(recipe), "--methods", "tfidf"]) == 0
+    assert (tmp_path / "run-baselines" / "tfidf" / "metrics.json").is_file()
+    assert not (tmp_path / "run").exists()  # the training run's folder is not touched
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--methods", "tfidf", "bm25"], "unknown baseline 'bm25'; choose from tfidf, frozen"),
+        (["--methods", "tfidf", "--option", "tfidf.C"], "is not of the form METHOD.KEY=VALUE"),
+        (["--methods", "tfidf", "--option", "frozen.C=1"], "is for 'frozen', which is not run"),
+        (["--methods", "frozen", "--option", "frozen.c=1"], "unknown frozen option(s) 'c'"),
+        (["--methods", "setfit", "--option", "setfit.seed=1"], "the recipe's seed"),
+    ],
+)
+def test_cli_errors_are_one_line(argv, message, tmp_path, model_dir, data_dir, capsys):
+    recipe, _ = _recipe(tmp_path, model_dir, data_dir)
+    assert main(["baselines", str(recipe), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlcl-text: error: ") and err.count("\n") == 1, err
+    assert message in err, err
+    assert not (tmp_path / "run-baselines").exists()  # nothing ran
+
+
+def test_setfit_missing_says_how_to_install(tmp_path, model_dir, data_dir, capsys, monkeypatch):
+    recipe, _ = _recipe(tmp_path, model_dir, data_dir)
+    monkeypatch.setitem(sys.modules, "setfit", None)  # import setfit raises ImportError
+    with pytest.raises(BaselineError, match=r"pip install setfit"):
+        resolve_options("setfit")
+    assert main(["baselines", str(recipe), "--methods", "tfidf", "setfit"]) == 2
+    err = capsys.readouterr().err
+    assert "mlcl-text: error: the setfit baseline needs the setfit package" in err
+    assert "mlcl-text[baselines]" in err
+    assert not (tmp_path / "run-baselines").exists()  # checked before tfidf ran
+
+
+# ---------------------------------------------------------------------------- sweeps
+
+
+def _fake_train(recipe):
+    recipe.output_dir.mkdir(parents=True, exist_ok=True)
+    recipe.save(recipe.output_dir / "recipe.yaml")
+    metrics = {"test": {"micro_f1": 0.5, "macro_f1": 0.4, "hier_f1": 0.6}}
+    (recipe.output_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+
+
+def test_sweep_runs_baseline_cells_on_the_first_recipes_data(tmp_path, model_dir, data_dir, capsys):
+    recipe, _ = _recipe(tmp_path, model_dir, data_dir)
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "recipes": [{"name": "mlcl", "path": str(recipe)}],
+                "shots": [1, "full"],
+                "seeds": [0, 1],
+                "output_dir": str(tmp_path / "sweep"),
+                "overrides": ["max_length=16"],
+                "baselines": ["tfidf", {"name": "probe", "method": "frozen", "options": {"C": 2}}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = run_sweep(spec, train=_fake_train)
+    printed = capsys.readouterr().out
+    assert "[5/12] tfidf shots=1 seed=0: fitting baseline tfidf into" in printed
+    cell = out / "probe" / "1" / "seed1"
+    metrics = json.loads((cell / "metrics.json").read_text())
+    assert metrics["baseline"] == {
+        "name": "frozen",
+        "options": {"C": 2, "max_iter": 5000, "batch_size": 32},
+    }
+    saved = yaml.safe_load((cell / "recipe.yaml").read_text())
+    assert saved["subset"] == {"method": "k_per_label", "k": 1, "seed": 1}
+    assert (saved["seed"], saved["max_length"], saved["output_dir"]) == (1, 16, str(cell))
+    assert (cell / "subset.json").is_file()
+    with (out / "comparison.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["method"], r["shots"], r["runs"]) for r in rows] == [
+        ("mlcl", "1", "2"),
+        ("mlcl", "full", "2"),
+        ("tfidf", "1", "2"),
+        ("tfidf", "full", "2"),
+        ("probe", "1", "2"),
+        ("probe", "full", "2"),
+    ]
+    assert rows[0]["train_s_mean"] == "" and float(rows[2]["train_s_mean"]) > 0
+    assert yaml.safe_load((out / "sweep.yaml").read_text())["baselines"][1] == {
+        "name": "probe",
+        "method": "frozen",
+        "options": {"C": 2},
+    }
+
+    calls = []
+    run_sweep(spec, train=calls.append, baseline=lambda *args: calls.append(args))
+    assert calls == []  # resumable: every cell is finished
+    assert capsys.readouterr().out.count(": skip, finished in") == 12
+
+
+@pytest.mark.parametrize(
+    ("baselines", "message"),
+    [
+        (["bm25"], "unknown baseline 'bm25'"),
+        ([{"name": "x", "method": "tfidf", "options": {"alpha": 1}}], "unknown tfidf option"),
+        ([{"name": "x"}], "a baselines item is a method name or"),
+        (["tfidf", "tfidf"], "two methods are named 'tfidf'"),
+        ([{"name": "bce", "method": "tfidf"}], "two methods are named 'bce'"),
+        ([{"name": "a/b", "method": "tfidf"}], "cannot name a baseline"),
+    ],
+)
+def test_sweep_baseline_errors(baselines, message, tmp_path):
+    recipe = write_recipe(tmp_path / "bce.yaml", model_name_or_path="tiny", dataset="files")
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(
+        yaml.safe_dump({"recipes": [str(recipe)], "output_dir": "o", "baselines": baselines}),
+        encoding="utf-8",
+    )
+    with pytest.raises(SweepError, match=message):
+        load_sweep_spec(spec)
 
 
 # ---------------------------------------------------------------------------- SetFit
