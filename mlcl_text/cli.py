@@ -28,7 +28,8 @@ USER_ERRORS = (
     FileExistsError,
     PermissionError,
 )
-DEMO_RECIPE = "demo/mlcl.yaml"
+DEMO_RECIPE = "demo/recommended.yaml"
+DEMO_BASELINE_DIR = "tfidf-baseline"  # inside the demo's output folder
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -344,6 +345,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from mlcl_text.baselines import run_baseline
     from mlcl_text.recipes import load_recipe
     from mlcl_text.resources import recipes_dir
     from mlcl_text.training import train_from_recipe
@@ -361,7 +363,35 @@ def run_demo(args: argparse.Namespace) -> int:
     recipe = load_recipe(recipes_dir() / DEMO_RECIPE, overrides)
     result = train_from_recipe(recipe)
     _print_summary(result.output_dir, result.metrics)
+    baseline = run_baseline("tfidf", recipe, Path(result.output_dir) / DEMO_BASELINE_DIR)
+    print(
+        format_side_by_side(
+            {
+                f"mlcl-text ({Path(DEMO_RECIPE).name})": result.metrics,
+                "TF-IDF + logistic regression": baseline,
+            }
+        )
+    )
     return 0
+
+
+def format_side_by_side(runs: dict[str, dict], split: str = "test") -> str:
+    """Test scores (at the thresholds tuned on validation) and training time of several runs'
+    ``metrics.json`` contents, one line each."""
+    width = max(len(name) for name in runs)
+    lines = [
+        f"{split} split, thresholds tuned on validation:",
+        f"  {'':{width}}  micro_f1  macro_f1  train time",
+    ]
+    for name, metrics in runs.items():
+        scores = metrics.get(split, {})
+        seconds = metrics.get("timing", {}).get("train_seconds")
+        timing = "" if seconds is None else f"{seconds:9.1f} s"
+        lines.append(
+            f"  {name:{width}}  {scores.get('micro_f1', float('nan')):8.4f}"
+            f"  {scores.get('macro_f1', float('nan')):8.4f}  {timing}"
+        )
+    return "\n".join(lines)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -181,12 +181,16 @@ def test_bundled_recipes_parse():
     files = sorted(recipes_dir().glob("*/*.yaml"))
     recipes = [f for f in files if f.parent.name != "accelerate_configs"]
     clinical = {"mimic3-50", "mimic3-full", "mimic4-icd10-50"}
-    assert {f.parent.name for f in recipes} == {"demo", "wos", "rcv1"} | clinical
+    assert {f.parent.name for f in recipes} == {"demo", "wos", "rcv1", "fewshot"} | clinical
     for path in recipes:
         # the clinical recipes train in bf16, which TrainingArguments rejects without a bf16 GPU
         overrides = ["bf16=false"] if path.parent.name in clinical else []
         recipe = load_recipe(path, overrides)
-        assert (recipe.head_specs() == []) == (path.stem == "bce"), path
+        without_heads = path.stem in ("bce", "recommended")
+        assert (recipe.head_specs() == []) == without_heads, path
+        if path.parent.name == "fewshot":
+            assert path.stem in {"bce", "contrastive"} and recipe.dataset == "files", path
+            continue
         if path.parent.name in clinical:
             content = yaml.safe_load(path.read_text())
             assert content["bf16"] is True and content["metric_labels"] == "leaves", path
@@ -194,7 +198,8 @@ def test_bundled_recipes_parse():
             assert recipe.restricted is True, path
             assert recipe.max_segments * recipe.max_length == 3072, path
         else:
-            assert path.stem in {"bce", "supcon", "sd", "himulcone", "mlcl", "mlcl-5shot"}
+            stems = {"bce", "supcon", "sd", "himulcone", "mlcl", "mlcl-5shot", "recommended"}
+            assert path.stem in stems, path
     for folder in clinical:
         assert {p.stem for p in recipes if p.parent.name == folder} == {"bce", "sd", "mlcl"}
 
@@ -209,6 +214,8 @@ def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
         "dataset_options.max_train=32",
         "max_eval_samples=16",
         "eval_strategy=no",
+        "save_strategy=no",
+        "load_best_model_at_end=false",
         "logging_steps=1",
         "max_length=48",
     ]
@@ -218,13 +225,18 @@ def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert f"written to {out}" in printed and "test: micro_f1" in printed
     recipe = yaml.safe_load((out / "recipe.yaml").read_text())
-    assert recipe["dataset"] == "debtags" and [h["name"] for h in recipe["heads"]] == [
-        "facet",
-        "tag",
-        "labels",
-    ]
+    assert recipe["dataset"] == "debtags" and recipe["heads"] == []
+    assert recipe["classifier_learning_rate"] == 100 * recipe["learning_rate"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["test"]["micro_f1"] <= 1.0
+    # the TF-IDF baseline on the same documents, printed beside the model's scores
+    baseline = json.loads((out / "tfidf-baseline" / "metrics.json").read_text())
+    assert baseline["baseline"]["name"] == "tfidf"
+    side_by_side = printed[printed.index("test split, thresholds tuned on validation") :]
+    model_line, tfidf_line = side_by_side.splitlines()[2:4]
+    assert model_line.split()[-4] == f"{metrics['test']['micro_f1']:.4f}"
+    assert tfidf_line.startswith("  TF-IDF + logistic regression")
+    assert tfidf_line.split()[-4] == f"{baseline['test']['micro_f1']:.4f}"
 
     monkeypatch.setattr("sys.stdin", io.StringIO("Python bindings for the GTK toolkit\n"))
     assert main(["predict", str(out)]) == 0

@@ -131,3 +131,29 @@ def test_best_checkpoint_selection_by_validation_micro_f1(tmp_path, model_dir, d
     evaluations = [entry for entry in history if "eval_micro_f1" in entry]
     assert len(evaluations) >= 1
     assert all(0 <= entry["eval_micro_f1"] <= 1 for entry in evaluations)
+
+
+@pytest.mark.parametrize("name", ["bce", "contrastive"])
+def test_fewshot_recipes_train_on_user_files(tmp_path, model_dir, data_dir, capsys, name):
+    """recipes/fewshot/ as a user runs them (README, "Few-shot on your own data"), shortened."""
+    from mlcl_text.resources import recipes_dir
+
+    overrides = {
+        "model_name_or_path": str(model_dir),
+        "dataset_path": str(data_dir),
+        "dataset_options": "{label_path_sep: /}",
+        "output_dir": str(tmp_path / name),
+        "num_train_epochs": 2,
+        "logging_steps": 1,
+        "max_length": 24,
+        "use_cpu": True,
+        "disable_tqdm": True,
+    }
+    arguments = [a for key, value in overrides.items() for a in ("--set", f"{key}={value}")]
+    assert main(["train", str(recipes_dir() / "fewshot" / f"{name}.yaml"), *arguments]) == 0
+    history = json.loads((tmp_path / name / "log_history.json").read_text())
+    assert sum("eval_micro_f1" in entry for entry in history) == 2  # one per epoch
+    metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+    assert "hier_f1" in metrics["test"]
+    if name == "contrastive":
+        assert any("grad_norm/con" in entry for entry in history)
