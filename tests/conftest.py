@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 import torch
 from transformers import BertConfig, BertModel
@@ -82,3 +85,37 @@ def deterministic_encoder_dir(tmp_path_factory) -> str:
     config = BertConfig(**TINY_BERT, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     BertModel(config).save_pretrained(path)
     return str(path)
+
+
+#: three labels of a two-level tree, one text each (a CLI run's data)
+TOPICS = {
+    "CS/ML": "neural networks learn representations from data",
+    "CS/DB": "query optimisation speeds up database systems",
+    "Bio/Genetics": "gene editing with crispr changes dna sequences",
+}
+
+
+@pytest.fixture
+def model_dir(tmp_path, tiny_encoder_dir, tiny_tokenizer):
+    """The tiny encoder with its tokenizer in one folder, as a Hub model folder is."""
+    folder = tmp_path / "tiny-model"
+    shutil.copytree(tiny_encoder_dir, folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """JSONL train / validation / test files of TOPICS (8 / 2 / 2 copies of each text)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for split, copies in (("train", 8), ("validation", 2), ("test", 2)):
+        rows = [
+            {"text": f"{text} {i}", "labels": [label]}
+            for i in range(copies)
+            for label, text in TOPICS.items()
+        ]
+        (folder / f"{split}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+        )
+    return folder

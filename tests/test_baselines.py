@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import shutil
 import sys
 
 import numpy as np
@@ -44,14 +43,6 @@ def _write_split(folder, split, rows):
     (folder / f"{split}.jsonl").write_text(
         "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
     )
-
-
-@pytest.fixture
-def model_dir(tmp_path, tiny_encoder_dir, tiny_tokenizer):
-    folder = tmp_path / "tiny-model"
-    shutil.copytree(tiny_encoder_dir, folder)
-    tiny_tokenizer.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture

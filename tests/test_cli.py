@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
 
@@ -15,36 +14,6 @@ from mlcl_text import MLCLModel
 from mlcl_text.cli import main
 from mlcl_text.resources import recipes_dir
 from tests.recipe_files import write_recipe
-
-TOPICS = {
-    "CS/ML": "neural networks learn representations from data",
-    "CS/DB": "query optimisation speeds up database systems",
-    "Bio/Genetics": "gene editing with crispr changes dna sequences",
-}
-
-
-@pytest.fixture
-def model_dir(tmp_path, tiny_encoder_dir, tiny_tokenizer):
-    folder = tmp_path / "tiny-model"
-    shutil.copytree(tiny_encoder_dir, folder)
-    tiny_tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for split, copies in (("train", 8), ("validation", 2), ("test", 2)):
-        rows = [
-            {"text": f"{text} {i}", "labels": [label]}
-            for i in range(copies)
-            for label, text in TOPICS.items()
-        ]
-        (folder / f"{split}.jsonl").write_text(
-            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
-        )
-    return folder
 
 
 def _recipe(tmp_path, model_dir, data_dir, **extra):

@@ -355,7 +355,14 @@ class StopAfter(TrainerCallback):
 
 def test_resume_from_checkpoint_reaches_the_same_weights(tmp_path, deterministic_encoder_dir):
     data = separable_dataset(64, seed=5)
-    settings = {"max_steps": 6, "save_strategy": "steps", "save_steps": 3, "save_only_model": False}
+    settings = {
+        "max_steps": 6,
+        "save_strategy": "steps",
+        "save_steps": 3,
+        "save_only_model": False,
+        "classifier_learning_rate": 1e-2,  # the optimiser's parameter groups resume too
+        "head_learning_rate": 3e-3,
+    }
     full = make_model(deterministic_encoder_dir)
     trainer_for(full, make_args(tmp_path / "full", **settings), data).train()
 

@@ -83,6 +83,8 @@ def _train(encoder_dir: str, output_dir: str, batch_size: int) -> tuple[dict, li
         max_steps=STEPS,
         optim="sgd",
         learning_rate=LEARNING_RATE,
+        classifier_learning_rate=10 * LEARNING_RATE,  # one parameter group per component
+        head_learning_rate=3 * LEARNING_RATE,
         weight_decay=0.0,
         lr_scheduler_type="constant",
         max_grad_norm=0.0,  # no clipping: it would mask a wrong gradient scale

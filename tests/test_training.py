@@ -3,43 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from safetensors.torch import load_file
 
 from mlcl_text.cli import main
 from tests.recipe_files import write_recipe
-
-TOPICS = {
-    "CS/ML": "neural networks learn representations from data",
-    "CS/DB": "query optimisation speeds up database systems",
-    "Bio/Genetics": "gene editing with crispr changes dna sequences",
-}
-
-
-@pytest.fixture
-def model_dir(tmp_path, tiny_encoder_dir, tiny_tokenizer):
-    folder = tmp_path / "tiny-model"
-    shutil.copytree(tiny_encoder_dir, folder)
-    tiny_tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for split, copies in (("train", 8), ("validation", 2), ("test", 2)):
-        rows = [
-            {"text": f"{text} {i}", "labels": [label]}
-            for i in range(copies)
-            for label, text in TOPICS.items()
-        ]
-        (folder / f"{split}.jsonl").write_text(
-            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
-        )
-    return folder
 
 
 def recipe(tmp_path, model_dir, data_dir, name="run", **extra):
