@@ -170,8 +170,10 @@ def parameter_component(name: str) -> str:
 
 
 def validation_scores(tree_size: int) -> Any:
-    """``compute_metrics`` for model selection: micro- and macro-F1 of the validation split at
-    the global threshold that maximises its micro-F1 (what training then stores)."""
+    """``compute_metrics`` for model selection: micro-F1 of the validation split at the global
+    threshold that maximises it (the threshold training then stores), that threshold, and the
+    macro-F1 over the labels present in the split at it (``metrics.macro_f1`` averages over
+    every label, so the two differ when some labels have no validation document)."""
 
     def compute(prediction: EvalPrediction) -> dict[str, float]:
         logits = prediction.predictions
