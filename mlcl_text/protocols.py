@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mlcl_text.probe import fit_logistic_classifier
@@ -67,7 +68,7 @@ def contrastive_stage_arguments(args: MLCLTrainingArguments) -> MLCLTrainingArgu
         load_best_model_at_end=False,
         metric_for_best_model=None,
         early_stopping_patience=0,
-        output_dir=str(_join(args.output_dir, CONTRASTIVE_STAGE_DIR)),
+        output_dir=str(Path(args.output_dir) / CONTRASTIVE_STAGE_DIR),
     )
 
 
@@ -128,7 +129,3 @@ def run_protocol(
         )
         seconds["logistic_fit"] = time.perf_counter() - started
     return ProtocolResult(trainer, history, seconds)
-
-
-def _join(directory: str, name: str) -> str:
-    return f"{directory.rstrip('/')}/{name}"

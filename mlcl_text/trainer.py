@@ -24,6 +24,7 @@ from torch import nn
 from transformers import EarlyStoppingCallback, EvalPrediction, Trainer, TrainingArguments
 
 from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
+from mlcl_text.metrics import evaluate_predictions
 from mlcl_text.thresholds import tune_global_threshold
 
 SCHEDULES = ("joint", "two_stage", "pretrain_finetune")
@@ -170,28 +171,24 @@ def parameter_component(name: str) -> str:
 
 
 def validation_scores(tree_size: int) -> Any:
-    """``compute_metrics`` for model selection: micro-F1 of the validation split at the global
-    threshold that maximises it (the threshold training then stores), that threshold, and the
-    macro-F1 over the labels present in the split at it (``metrics.macro_f1`` averages over
-    every label, so the two differ when some labels have no validation document)."""
+    """``compute_metrics`` for model selection: micro- and macro-F1 of the validation split
+    (:func:`mlcl_text.metrics.evaluate_predictions`, as ``metrics.json`` scores them) at the
+    global threshold that maximises its micro-F1, the threshold training then stores."""
 
     def compute(prediction: EvalPrediction) -> dict[str, float]:
         logits = prediction.predictions
         logits = logits[0] if isinstance(logits, tuple) else logits
         scores = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-        truth = np.asarray(prediction.label_ids) > 0.5
+        truth = (np.asarray(prediction.label_ids) > 0.5).astype(np.float32)
         if scores.shape != truth.shape or scores.shape[1] != tree_size:
             raise ValueError(f"predictions {scores.shape} do not match labels {truth.shape}")
-        threshold = tune_global_threshold(truth.astype(np.float32), scores, metric="micro_f1")
-        predicted = scores >= threshold
-        tp = (predicted & truth).sum(axis=0).astype(np.float64)
-        fp = (predicted & ~truth).sum(axis=0)
-        fn = (~predicted & truth).sum(axis=0)
-        micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
-        present = truth.any(axis=0)
-        per_label = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
-        macro = float(per_label[present].mean()) if present.any() else 0.0
-        return {"micro_f1": float(micro), "macro_f1": macro, "threshold": float(threshold)}
+        threshold = tune_global_threshold(truth, scores, metric="micro_f1")
+        scored = evaluate_predictions(truth, scores, threshold=threshold)
+        return {
+            "micro_f1": scored["micro_f1"],
+            "macro_f1": scored["macro_f1"],
+            "threshold": float(threshold),
+        }
 
     return compute
 
@@ -315,7 +312,8 @@ class MLCLTrainer(Trainer):
         outputs = model(**inputs)
 
         pos_weight = None if self.pos_weight is None else self.pos_weight.to(outputs.logits.device)
-        logits = outputs.logits.float() if a_cls > 0 or not training else outputs.logits.detach()
+        # without a classification weight the classifier is frozen: BCE is only logged
+        logits = outputs.logits if a_cls > 0 or not training else outputs.logits.detach()
         loss_cls = nn.functional.binary_cross_entropy_with_logits(
             logits.float(), labels.float(), pos_weight=pos_weight
         )

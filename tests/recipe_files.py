@@ -22,3 +22,17 @@ def write_recipe(path: Path, **keys: Any) -> Path:
     """Write ``QUICK_CPU_TRAINING`` updated with ``keys`` as a YAML recipe to ``path``."""
     path.write_text(yaml.safe_dump({**QUICK_CPU_TRAINING, **keys}), encoding="utf-8")
     return path
+
+
+def write_files_recipe(path: Path, model_dir: Path, data_dir: Path, **keys: Any) -> Path:
+    """A quick CPU recipe on the ``files`` loader over the ``data_dir`` fixture's topics
+    (label paths split at ``/``) with the tiny model at ``model_dir``; ``keys`` override."""
+    settings = {
+        "model_name_or_path": str(model_dir),
+        "max_length": 24,
+        "dataset": "files",
+        "dataset_path": str(data_dir),
+        "dataset_options": {"label_path_sep": "/"},
+        "output_dir": str(path.parent / "run"),
+    }
+    return write_recipe(path, **{**settings, **keys})

@@ -25,7 +25,7 @@ from mlcl_text.compare import collect_runs, compare_table, find_run_dirs, format
 from mlcl_text.recipes import load_recipe, recipe_from_dict
 from mlcl_text.sweep import SweepError, load_sweep_spec, run_sweep
 from mlcl_text.training import prepare_data
-from tests.recipe_files import write_recipe
+from tests.recipe_files import write_files_recipe, write_recipe
 
 # imported now, not inside a capsys test: SetFit's log handler keeps the stderr it finds
 with contextlib.suppress(ImportError):
@@ -63,17 +63,7 @@ def data_dir(tmp_path):
 
 
 def _recipe(tmp_path, model_dir, data_dir, *overrides, **keys):
-    path = write_recipe(
-        tmp_path / "recipe.yaml",
-        model_name_or_path=str(model_dir),
-        max_length=24,
-        dataset="files",
-        dataset_path=str(data_dir),
-        dataset_options={"label_path_sep": "/"},
-        output_dir=str(tmp_path / "run"),
-        seed=7,
-        **keys,
-    )
+    path = write_files_recipe(tmp_path / "recipe.yaml", model_dir, data_dir, seed=7, **keys)
     return path, load_recipe(path, list(overrides))
 
 

@@ -13,19 +13,15 @@ import yaml
 from mlcl_text import MLCLModel
 from mlcl_text.cli import main
 from mlcl_text.resources import recipes_dir
-from tests.recipe_files import write_recipe
+from tests.recipe_files import write_files_recipe
 
 
 def _recipe(tmp_path, model_dir, data_dir, **extra):
-    return write_recipe(
+    return write_files_recipe(
         tmp_path / "recipe.yaml",
-        model_name_or_path=str(model_dir),
-        max_length=24,
-        dataset="files",
-        dataset_path=str(data_dir),
-        dataset_options={"label_path_sep": "/"},
+        model_dir,
+        data_dir,
         heads=[{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
-        output_dir=str(tmp_path / "run"),
         max_steps=3,
         **extra,
     )
