@@ -270,6 +270,22 @@ class LabelTree:
         self._check_width(multi_hot.shape)
         return _binary_matmul(multi_hot, self._ancestor_matrix(), len(self))
 
+    def most_specific(self, multi_hot: Matrix) -> np.ndarray:
+        """``[N, L]`` bool: each row's labels that have no child in the same row.
+
+        On ancestor-closed rows this is the leaf label set (the codes without their
+        categories and chapters); rows that are not ancestor-closed keep every label
+        whose children are absent.
+        """
+        self._check_width(multi_hot.shape)
+        labels = _to_numpy(multi_hot) > 0
+        rows, columns = np.nonzero(labels)
+        parents = self._parent[columns]
+        inner = parents >= 0
+        has_child = np.zeros_like(labels)
+        has_child[rows[inner], parents[inner]] = True
+        return labels & ~has_child
+
     def level_view(self, multi_hot: Matrix, depth: int) -> Matrix:
         """``[N, |level|]`` multi-hot: each label replaced by its ancestor at ``depth``.
 

@@ -25,6 +25,7 @@ from transformers import EarlyStoppingCallback, EvalPrediction, Trainer, Trainin
 
 from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
 from mlcl_text.metrics import evaluate_predictions
+from mlcl_text.sampling import SAMPLERS, LabelBatchSampler, sampling_view
 from mlcl_text.thresholds import tune_global_threshold
 
 SCHEDULES = ("joint", "two_stage", "pretrain_finetune")
@@ -119,6 +120,17 @@ class MLCLTrainingArguments(TrainingArguments):
         default=0,
         metadata={"help": "Per-head memory of past projections used as extra contrast rows."},
     )
+    batch_sampler: str = field(
+        default="random",
+        metadata={"help": "'random', or 'labels': batches of label groups (mlcl_text.sampling)."},
+    )
+    samples_per_label: int = field(
+        default=4, metadata={"help": "Documents per drawn label of the 'labels' sampler (m)."}
+    )
+    sampler_level: int | None = field(
+        default=None,
+        metadata={"help": "Tree depth the 'labels' sampler draws from (default: finest labels)."},
+    )
 
     def __post_init__(self) -> None:
         # select checkpoints by validation micro-F1, never by a loss that mixes in the heads
@@ -129,6 +141,7 @@ class MLCLTrainingArguments(TrainingArguments):
             ("schedule", self.schedule, SCHEDULES),
             ("contrastive_balance", self.contrastive_balance, BALANCES),
             ("classifier_fit", self.classifier_fit, CLASSIFIER_FITS),
+            ("batch_sampler", self.batch_sampler, SAMPLERS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -149,6 +162,16 @@ class MLCLTrainingArguments(TrainingArguments):
                 raise ValueError(f"{name} must be > 0, got {value}")
         if self.classifier_fit_c <= 0:
             raise ValueError(f"classifier_fit_c must be > 0, got {self.classifier_fit_c}")
+        if self.batch_sampler == "labels" and (
+            self.samples_per_label < 2 or self.per_device_train_batch_size % self.samples_per_label
+        ):
+            raise ValueError(
+                f"batch_sampler='labels' needs samples_per_label >= 2 dividing "
+                f"per_device_train_batch_size ({self.per_device_train_batch_size}), got "
+                f"{self.samples_per_label}"
+            )
+        if self.memory_size < 0:
+            raise ValueError(f"memory_size must be >= 0, got {self.memory_size}")
         if self.early_stopping_patience < 0:
             raise ValueError("early_stopping_patience must be >= 0")
         if self.early_stopping_patience and not self.load_best_model_at_end:
@@ -245,6 +268,24 @@ class MLCLTrainer(Trainer):
             self.add_callback(EarlyStoppingCallback(early_stopping_patience=patience))
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_counts: dict[str, int] = defaultdict(int)
+
+    # ------------------------------------------------------------------ batches
+    def _get_train_sampler(self, train_dataset=None) -> torch.utils.data.Sampler | None:
+        """The Trainer's sampler, or a :class:`~mlcl_text.sampling.LabelBatchSampler` with
+        ``batch_sampler="labels"``."""
+        if getattr(self.args, "batch_sampler", "random") != "labels":
+            return super()._get_train_sampler(train_dataset)
+        dataset = self.train_dataset if train_dataset is None else train_dataset
+        matrix = sampling_view(
+            np.asarray(dataset["labels"]), self.model.config.tree, self.args.sampler_level
+        )
+        return LabelBatchSampler(
+            matrix,
+            batch_size=self.args.per_device_train_batch_size,
+            per_label=self.args.samples_per_label,
+            seed=self.args.seed,
+            num_replicas=self.args.world_size,
+        )
 
     # ------------------------------------------------------------------ optimiser
     def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:

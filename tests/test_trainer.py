@@ -358,9 +358,13 @@ class StopAfter(TrainerCallback):
         return control
 
 
-def test_resume_from_checkpoint_reaches_the_same_weights(tmp_path, deterministic_encoder_dir):
+@pytest.mark.parametrize("sampler", ["random", "labels"])
+def test_resume_from_checkpoint_reaches_the_same_weights(
+    tmp_path, deterministic_encoder_dir, sampler
+):
     data = separable_dataset(64, seed=5)
     settings = {
+        "batch_sampler": sampler,  # the label sampler replays its batches after a restart
         "max_steps": 6,
         "save_strategy": "steps",
         "save_steps": 3,
