@@ -64,6 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set_option(train, "override a recipe key (repeatable), e.g. --set learning_rate=3e-5")
     train.set_defaults(run=run_train)
 
+    inspect = commands.add_parser(
+        "inspect",
+        help="report how many positives each contrastive head finds in the recipe's batches",
+    )
+    inspect.add_argument("recipe", help="recipe file (see recipes/)")
+    _add_set_option(inspect, "override a recipe key (repeatable), e.g. --set memory_size=1024")
+    inspect.add_argument(
+        "--steps", type=int, default=50, help="training steps sampled (default: 50)"
+    )
+    inspect.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="processes the run will train on (accelerate launch / torchrun; default: 1)",
+    )
+    inspect.set_defaults(run=run_inspect)
+
     evaluate = commands.add_parser("evaluate", help="score a trained model on a data set split")
     evaluate.add_argument("model", help="training output folder or exported full model")
     evaluate.add_argument(
@@ -264,6 +281,44 @@ def run_train(args: argparse.Namespace) -> int:
     result = train_from_recipe(load_recipe(args.recipe, args.overrides))
     _print_summary(result.output_dir, result.metrics)
     return 0
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from mlcl_text.coverage import BatchSetup, measure_coverage
+    from mlcl_text.recipes import load_recipe
+    from mlcl_text.training import prepare_data
+
+    if args.steps < 1 or args.processes < 1:
+        raise ValueError("--steps and --processes must be >= 1")
+    recipe = load_recipe(args.recipe, args.overrides)
+    heads = recipe.head_specs()
+    if not heads:
+        print(f"{args.recipe}: no contrastive heads (BCE only): nothing to inspect")
+        return 0
+    data, tree = prepare_data(recipe)
+    labels = tree.encode(data["train"]["labels"])
+    setup = BatchSetup.from_arguments(recipe.training_arguments(), processes=args.processes)
+    print(f"{args.recipe}: {len(labels)} training documents, {len(tree)} labels")
+    print(f"{setup.describe()}; {args.steps} steps sampled")
+    coverage = measure_coverage(heads, tree, labels, setup, steps=args.steps)
+    print(format_coverage(coverage))
+    return 0
+
+
+def format_coverage(coverage) -> str:
+    """The ``inspect`` table: one row per head (and per level of a hierarchical head)."""
+    rows = [
+        "| head | anchors with a positive | positives / anchor | weight / anchor | "
+        "candidates | status |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for head in coverage:
+        rows.append(
+            f"| {head.head} | {head.with_positive:.1%} | {head.mean_positives:.2f} | "
+            f"{head.mean_weight:.2f} | {head.candidates:.0f} | {head.status} |"
+        )
+    warnings = [head.summary() for head in coverage if head.status != "ok"]
+    return "\n".join(rows + warnings)
 
 
 def run_compare(args: argparse.Namespace) -> int:

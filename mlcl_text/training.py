@@ -22,6 +22,7 @@ from accelerate import PartialState
 from datasets import DatasetDict
 from transformers import AutoTokenizer, set_seed
 
+from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
 from mlcl_text.evaluation import LOG_HISTORY_FILE, PLOT_FILES, PLOTS_DIR, evaluate_run
@@ -58,6 +59,9 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     has_validation = len(encoded["validation"]) > 0
     no_validation = {"eval_strategy": "no", "load_best_model_at_end": False}
     args = recipe.training_arguments(**({} if has_validation else no_validation))
+    if main_process and recipe.heads:
+        for line in head_coverage_lines(recipe, tree, encoded["train"], args):
+            print(line, flush=True)
     set_seed(args.seed)  # the classifier and heads start from the recipe's seed
     model = MLCLModel.from_encoder(
         recipe.model_name_or_path,
@@ -128,6 +132,15 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     sizes = {split: len(data[split]) for split in data}
     write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, log_history, figures=figures)
     return TrainingResult(output_dir, metrics)
+
+
+def head_coverage_lines(recipe: Recipe, tree: LabelTree, train, args) -> list[str]:
+    """One line per contrastive head (and level): the share of anchors with a positive in
+    20 steps of this run's batches (:mod:`mlcl_text.coverage`, ``mlcl-text inspect``)."""
+    setup = BatchSetup.from_arguments(args, processes=PartialState().num_processes)
+    labels = np.asarray(train["labels"], dtype=np.float32)
+    coverage = measure_coverage(recipe.head_specs(), tree, labels, setup, steps=20)
+    return [setup.describe(), *(head.summary() for head in coverage)]
 
 
 def prepare_data(recipe: Recipe, output_dir: Path | None = None) -> tuple[DatasetDict, LabelTree]:

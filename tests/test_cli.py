@@ -51,7 +51,9 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     assert "micro_f1" in metrics["test"] and "p@5" in metrics["test"]
     stored = json.loads((run / "thresholds.json").read_text())
     assert stored["global_threshold"] == metrics["thresholds"]["global"]
-    assert "test: micro_f1" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "test: micro_f1" in printed
+    assert "contrast set batch 8 = 8 rows" in printed and "head top: " in printed
     report = (run / "report.md").read_text()
     assert (
         "| micro_f1 |" in report

@@ -425,3 +425,17 @@ def test_bf16_mixed_precision_keeps_the_loss_in_float32(tmp_path, deterministic_
     assert all(
         np.isfinite(entry[key]) for entry in logs for key in ("loss", "loss_cls", "loss_con/top")
     )
+
+
+def test_activation_checkpointing_gives_the_same_updates(tmp_path, deterministic_encoder_dir):
+    """A recipe key (TrainingArguments'), so a GPU fits larger contrastive batches."""
+    data = separable_dataset(48, seed=8)
+    weights = {}
+    for checkpointing in (False, True):
+        model = make_model(deterministic_encoder_dir)
+        args = make_args(tmp_path / str(checkpointing), activation_checkpointing=checkpointing)
+        trainer_for(model, args, data).train()
+        assert model.is_activation_checkpointing is checkpointing
+        weights[checkpointing] = {k: v.clone() for k, v in model.state_dict().items()}
+    for name, value in weights[False].items():
+        torch.testing.assert_close(weights[True][name], value, atol=1e-6, rtol=1e-5, msg=name)

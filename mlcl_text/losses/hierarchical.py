@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 
@@ -98,14 +99,25 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
             return [1.0] * self.tree_levels
         return [_PENALTIES[self.penalty](level) for level in range(1, self.tree_levels + 1)]
 
+    def level_weights(
+        self, labels: torch.Tensor, self_index: torch.Tensor
+    ) -> Iterator[tuple[int, torch.Tensor]]:
+        """``(depth, W [n, M])`` per level, finest level first."""
+        multi_hot = to_multi_hot(labels, self.num_labels)
+        rows, columns = torch.nonzero(multi_hot, as_tuple=True)  # once for every level
+        for view in self.level_views:
+            level_labels = view.from_positions(rows, columns, multi_hot.shape[0])
+            yield view.depth, self._rule(level_labels[self_index], level_labels)
+
+    def positive_weight_views(
+        self, labels: torch.Tensor, self_index: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        return {f"level {depth}": w for depth, w in self.level_weights(labels, self_index)}
+
     def loss_from_batch(self, batch: ContrastBatch) -> torch.Tensor:
         similarities = batch.similarities(self.temperature)
-        multi_hot = to_multi_hot(batch.labels, self.num_labels)
-        rows, labels = torch.nonzero(multi_hot, as_tuple=True)  # once for every level
         rank_losses, global_values = [], []
-        for view in self.level_views:
-            level_labels = view.from_positions(rows, labels, multi_hot.shape[0])
-            weights = self._rule(level_labels[batch.self_index], level_labels)
+        for _, weights in self.level_weights(batch.labels, batch.self_index):
             terms = weighted_terms(similarities, weights)
             rank_loss, global_value = self.reduce_with_value(terms)
             rank_losses.append(rank_loss)
