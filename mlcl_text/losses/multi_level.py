@@ -16,7 +16,7 @@ from mlcl_text.losses.mulsupcon import MulSupConLoss
 from mlcl_text.losses.multilabel_supcon import MultiLabelSupConLoss
 from mlcl_text.losses.similarity_dissimilarity import SimilarityDissimilarityLoss
 from mlcl_text.losses.supcon import SupConLoss
-from mlcl_text.losses.views import LabelSubsetView, LabelView, LevelView
+from mlcl_text.losses.views import LabelSubsetView, LabelView, LevelView, MostSpecificView
 
 HEAD_POSITIVES = (
     "any",
@@ -30,6 +30,7 @@ HEAD_POSITIVES = (
     "himulcone",
 )
 _HIERARCHICAL = ("himulcon", "hicone", "himulcone")
+HEAD_VIEWS = ("leaves", "all")
 
 
 @dataclass
@@ -43,6 +44,11 @@ class ContrastiveHeadSpec:
             ``himulcone`` (the hierarchical loss over every level of the tree).
         level: restrict the labels to this tree depth (1 = roots) before the rule.
         labels: restrict the labels to these names (and their descendants) before the rule.
+        view: without ``level`` or ``labels``, which of a document's labels the rule compares:
+            ``leaves`` (its most specific labels: on ancestor-closed trees the codes without
+            their chapters and categories) or ``all`` (the whole ancestor-closed set). Default:
+            ``leaves`` for ``sd``, whose weights count the labels that differ, as the SD paper
+            counts codes; ``all`` for the other rules.
         temperature: the head's τ.
         weight: the head's weight α in the total.
         out_dim: output size of the model's projection head for this loss (Linear–ReLU–Linear).
@@ -60,6 +66,7 @@ class ContrastiveHeadSpec:
     out_dim: int = 128
     hidden_dim: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    view: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -74,10 +81,26 @@ class ContrastiveHeadSpec:
             raise ValueError(
                 f"head {self.name!r}: {self.positives} spans every level; drop level/labels"
             )
+        if self.view is not None:
+            if self.view not in HEAD_VIEWS:
+                raise ValueError(
+                    f"head {self.name!r}: view must be one of {HEAD_VIEWS}, got {self.view!r}"
+                )
+            if self.level is not None or self.labels is not None:
+                raise ValueError(f"head {self.name!r}: view applies without level or labels")
+            if self.positives in _HIERARCHICAL or self.positives == "class":
+                raise ValueError(f"head {self.name!r}: {self.positives} takes no view")
         if self.weight < 0:
             raise ValueError(f"head {self.name!r}: weight must be >= 0, got {self.weight}")
         if self.out_dim < 1 or (self.hidden_dim is not None and self.hidden_dim < 1):
             raise ValueError(f"head {self.name!r}: out_dim and hidden_dim must be >= 1")
+
+    @property
+    def label_view(self) -> str:
+        """The view in effect without level or labels: ``view``, else its rule's default."""
+        if self.view is not None:
+            return self.view
+        return "leaves" if self.positives == "sd" else "all"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -207,6 +230,8 @@ def _build_head_loss(
         view = LevelView(tree, spec.level)
     elif spec.labels is not None:
         view = LabelSubsetView.from_names(tree, spec.labels)
+    elif tree is not None and spec.label_view == "leaves" and tree.num_levels > 1:
+        view = MostSpecificView(tree)
     kwargs = {"view": view, "num_labels": num_labels, **spec.options, **common}
     if spec.positives == "sd":
         return SimilarityDissimilarityLoss(spec.temperature, **kwargs)

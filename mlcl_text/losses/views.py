@@ -66,6 +66,35 @@ class LevelView(LabelView):
         return f"level {self.depth}"
 
 
+class MostSpecificView(LabelView):
+    """Each row's most specific labels: those with no child in the same row.
+
+    On ancestor-closed label sets (a code with its category and chapter) this is the leaf
+    label set, the flat code set that the Similarity-Dissimilarity loss weighs (Huang et al.,
+    arXiv 2410.13439); on a flat tree it changes nothing. Same result as
+    :meth:`LabelTree.most_specific`, computed on the tensor's device.
+    """
+
+    def __init__(self, tree: LabelTree):
+        super().__init__()
+        self.register_buffer(
+            "parent", torch.as_tensor(tree.parent_ids, dtype=torch.int64), persistent=False
+        )
+        self.input_width = self.output_width = len(tree)
+
+    def forward(self, multi_hot: torch.Tensor) -> torch.Tensor:
+        present = (multi_hot != 0).float()
+        rows, labels = torch.nonzero(present, as_tuple=True)
+        parents = self.parent.to(labels.device)[labels]
+        inner = parents >= 0
+        has_child = torch.zeros_like(present)
+        has_child[rows[inner], parents[inner]] = 1.0
+        return present * (1.0 - has_child)
+
+    def describe(self) -> str:
+        return "most specific labels"
+
+
 class LabelSubsetView(LabelView):
     """Only the given label columns (a label group such as one debtags facet)."""
 
