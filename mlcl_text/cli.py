@@ -308,13 +308,14 @@ def run_inspect(args: argparse.Namespace) -> int:
 def format_coverage(coverage) -> str:
     """The ``inspect`` table: one row per head (and per level of a hierarchical head)."""
     rows = [
-        "| head | anchors with a positive | positives / anchor | weight / anchor | "
-        "candidates | status |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| head | anchors labelled in its view | with a positive | positives / anchor | "
+        "weight / anchor | candidates | status |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for head in coverage:
         rows.append(
-            f"| {head.head} | {head.with_positive:.1%} | {head.mean_positives:.2f} | "
+            f"| {head.head} | {head.labelled:.1%} | {head.with_positive:.1%} | "
+            f"{head.mean_positives:.2f} | "
             f"{head.mean_weight:.2f} | {head.candidates:.0f} | {head.status} |"
         )
     warnings = [head.summary() for head in coverage if head.status != "ok"]

@@ -9,9 +9,11 @@ the second dropout view of every document (``contrastive_views: 2``), the other 
 rows (gathered by the losses) and the memory of past rows (``memory_size``). For each head,
 and for each level of a hierarchical head, it reports over the sampled steps:
 
-* ``with_positive``: the share of anchors with at least one positive;
-* ``mean_positives``: positives (rows with ``W_ij > 0``) per anchor;
-* ``mean_weight``: ``Σ_j W_ij`` per anchor;
+* ``labelled``: the share of anchors with a label in the head's view (a level-3 head has
+  nothing to say about a document labelled down to level 2 only; such anchors sit out);
+* ``with_positive``: the share of those anchors with at least one positive;
+* ``mean_positives``: positives (rows with ``W_ij > 0``) per such anchor;
+* ``mean_weight``: ``Σ_j W_ij`` per such anchor;
 * ``candidates``: the rows each anchor is compared with, ``B·V·P + memory − 1``.
 
 A head is *zero* when no anchor has both a positive and a second candidate (its loss is
@@ -96,8 +98,9 @@ class HeadCoverage:
     """What one head (or one level of a hierarchical head) saw over the sampled steps."""
 
     head: str
-    anchors: int
-    with_positive: float
+    anchors: int  # anchors seen (rows of this process, every view)
+    labelled: float  # share of them with a label in the head's view (the others sit out)
+    with_positive: float  # of the labelled anchors, and so the means below
     mean_positives: float
     mean_weight: float
     candidates: float
@@ -111,8 +114,12 @@ class HeadCoverage:
 
     def summary(self) -> str:
         """One line for people, e.g. for the start of a training run."""
+        sitting_out = (
+            f", {1 - self.labelled:.0%} without a label in its view" if self.labelled < 1 else ""
+        )
         line = (
-            f"head {self.head}: {self.with_positive:.0%} of anchors have a positive "
+            f"head {self.head}: {self.with_positive:.0%} of anchors have a positive"
+            f"{sitting_out} "
             f"(mean {self.mean_positives:.1f} positives, weight {self.mean_weight:.2f}, "
             f"{self.candidates:.0f} candidates)"
         )
@@ -185,14 +192,22 @@ def measure_coverage(
             self_index = torch.arange(anchors)
             contrast = torch.cat([current, *memory]) if memory else current
             for name, loss in losses.items():
-                for part, weights in loss.positive_weight_views(contrast, self_index).items():
+                parts = loss.positive_weight_views(contrast, self_index)
+                for part, (weights, labelled) in parts.items():
                     key = f"{name} {part}".strip()
-                    weights = weights.float()
-                    weights[self_index, self_index] = 0.0
+                    weights = weights.float()[labelled]
+                    weights[torch.arange(len(weights)), self_index[labelled]] = 0.0
                     positives = (weights > 0).sum(dim=1)
                     has = positives > 0
                     sums = np.array(
-                        [anchors, has.sum(), positives.sum(), weights.sum(), contrast.shape[0] - 1],
+                        [
+                            anchors,
+                            len(weights),
+                            has.sum(),
+                            positives.sum(),
+                            weights.sum(),
+                            contrast.shape[0] - 1,
+                        ],
                         dtype=np.float64,
                     )
                     totals[key] = totals.get(key, 0) + sums
@@ -205,10 +220,11 @@ def measure_coverage(
         HeadCoverage(
             head=key,
             anchors=int(total[0]),
-            with_positive=total[1] / total[0],
-            mean_positives=total[2] / total[0],
-            mean_weight=total[3] / total[0],
-            candidates=total[4] / steps,
+            labelled=total[1] / total[0],
+            with_positive=total[2] / max(total[1], 1.0),
+            mean_positives=total[3] / max(total[1], 1.0),
+            mean_weight=total[4] / max(total[1], 1.0),
+            candidates=total[5] / steps,
             informative=informative[key],
         )
         for key, total in totals.items()

@@ -86,24 +86,25 @@ class ContrastiveLoss(nn.Module):
         multi_hot = to_multi_hot(labels, self.num_labels)
         return self.view(multi_hot) if self.view is not None else multi_hot
 
-    def weights_for(
-        self, labels: torch.Tensor, self_index: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(W [n, M], anchor weights or None)`` of the anchors at ``self_index`` against
-        every row of ``labels`` (the contrast set's labels, as given)."""
-        prepared = self.prepare_labels(labels)
-        return self.positive_weights(prepared[self_index], prepared)
-
     def positive_weight_views(
         self, labels: torch.Tensor, self_index: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
+    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """Every ``W`` this loss trains on, by the name of its part (``""`` for a loss with
-        one; a hierarchical loss has one per level): what a batch offers each anchor, for
-        diagnostics (:mod:`mlcl_text.coverage`)."""
-        return {"": self.weights_for(labels, self_index)[0]}
+        one; a hierarchical loss has one per level), with the ``[n]`` mask of anchors that
+        have a label in that part's view: what a batch offers each anchor, for diagnostics
+        (:mod:`mlcl_text.coverage`). ``labels`` are the contrast set's, as given."""
+        prepared = self.prepare_labels(labels)
+        anchor_labels = prepared[self_index]
+        labelled = (
+            (anchor_labels != 0).any(dim=1)
+            if anchor_labels.ndim == 2
+            else torch.ones(len(self_index), dtype=torch.bool, device=anchor_labels.device)
+        )
+        return {"": (self.positive_weights(anchor_labels, prepared)[0], labelled)}
 
     def loss_from_batch(self, batch: ContrastBatch) -> torch.Tensor:
-        weights, anchor_weights = self.weights_for(batch.labels, batch.self_index)
+        labels = self.prepare_labels(batch.labels)
+        weights, anchor_weights = self.positive_weights(labels[batch.self_index], labels)
         return self.reduce(
             weighted_terms(batch.similarities(self.temperature), weights, anchor_weights)
         )

@@ -101,23 +101,27 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
 
     def level_weights(
         self, labels: torch.Tensor, self_index: torch.Tensor
-    ) -> Iterator[tuple[int, torch.Tensor]]:
-        """``(depth, W [n, M])`` per level, finest level first."""
+    ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        """``(depth, W [n, M], anchors' level labels)`` per level, finest level first."""
         multi_hot = to_multi_hot(labels, self.num_labels)
         rows, columns = torch.nonzero(multi_hot, as_tuple=True)  # once for every level
         for view in self.level_views:
             level_labels = view.from_positions(rows, columns, multi_hot.shape[0])
-            yield view.depth, self._rule(level_labels[self_index], level_labels)
+            anchors = level_labels[self_index]
+            yield view.depth, self._rule(anchors, level_labels), anchors
 
     def positive_weight_views(
         self, labels: torch.Tensor, self_index: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        return {f"level {depth}": w for depth, w in self.level_weights(labels, self_index)}
+    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        return {
+            f"level {depth}": (weights, anchors.any(dim=1))
+            for depth, weights, anchors in self.level_weights(labels, self_index)
+        }
 
     def loss_from_batch(self, batch: ContrastBatch) -> torch.Tensor:
         similarities = batch.similarities(self.temperature)
         rank_losses, global_values = [], []
-        for _, weights in self.level_weights(batch.labels, batch.self_index):
+        for _, weights, _ in self.level_weights(batch.labels, batch.self_index):
             terms = weighted_terms(similarities, weights)
             rank_loss, global_value = self.reduce_with_value(terms)
             rank_losses.append(rank_loss)
