@@ -290,7 +290,8 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     if args.steps < 1 or args.processes < 1:
         raise ValueError("--steps and --processes must be >= 1")
-    recipe = load_recipe(args.recipe, args.overrides)
+    # precision does not change the batches, and a GPU recipe must load on a CPU machine
+    recipe = load_recipe(args.recipe, [*args.overrides, "bf16=false", "fp16=false"])
     heads = recipe.head_specs()
     if not heads:
         print(f"{args.recipe}: no contrastive heads (BCE only): nothing to inspect")

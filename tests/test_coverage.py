@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,12 @@ def test_inspect_prints_a_table_per_head(tmp_path, model_dir, data_dir, capsys):
     bce = write_files_recipe(tmp_path / "bce.yaml", model_dir, data_dir, heads=[])
     assert main(["inspect", str(bce)]) == 0
     assert "no contrastive heads" in capsys.readouterr().out
+
+
+def test_inspect_names_missing_data_in_one_line(tmp_path, capsys):
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "mimic3-50" / "sd.yaml"
+    missing = tmp_path / "no-mimic"
+    assert main(["inspect", str(recipe), "--set", f"dataset_path={missing}"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("mlcl-text: error: ") and str(missing) in error
+    assert len(error.splitlines()) == 1
