@@ -47,7 +47,7 @@ from mlcl_text.losses import (
     SupConLoss,
 )
 
-TARGET_N, TARGET_L, TARGET_FACTOR = 1024, 1000, 3.0
+TARGET_N, TARGET_L, TARGET_FACTOR = 1024, 1000, 2.0
 # labels per sample: 1..5 with these probabilities; labels drawn by a Zipf(1.1) law over L
 LABELS_PER_SAMPLE = (0.35, 0.30, 0.20, 0.10, 0.05)
 ZIPF_EXPONENT = 1.1

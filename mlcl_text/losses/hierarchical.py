@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import torch
 
 from mlcl_text.hierarchy import LabelTree
+from mlcl_text.losses import distributed
 from mlcl_text.losses.base import ContrastBatch, ContrastiveLoss, to_multi_hot
-from mlcl_text.losses.kernel import weighted_terms
-from mlcl_text.losses.positives import get_rule
+from mlcl_text.losses.positives import get_rule, identical_sets, same_keys, set_keys
 from mlcl_text.losses.views import LevelView
 
 _MODES = ("himulcon", "hicone", "himulcone")
@@ -103,12 +103,20 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
         self, labels: torch.Tensor, self_index: torch.Tensor
     ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
         """``(depth, W [n, M], anchors' level labels)`` per level, finest level first."""
-        multi_hot = to_multi_hot(labels, self.num_labels)
+        if labels.ndim == 2 and labels.shape[1] != self.num_labels:
+            raise ValueError(f"expected {self.num_labels} label columns, got {labels.shape[1]}")
+        multi_hot = labels if labels.ndim == 2 else to_multi_hot(labels, self.num_labels)
         rows, columns = torch.nonzero(multi_hot, as_tuple=True)  # once for every level
         for view in self.level_views:
             level_labels = view.from_positions(rows, columns, multi_hot.shape[0])
             anchors = level_labels[self_index]
-            yield view.depth, self._rule(anchors, level_labels), anchors
+            keys = set_keys(level_labels) if self._rule is identical_sets else None
+            weights = (
+                self._rule(anchors, level_labels)
+                if keys is None
+                else same_keys(keys[self_index], keys)  # the paper's path match, by key
+            )
+            yield view.depth, weights, anchors
 
     def positive_weight_views(
         self, labels: torch.Tensor, self_index: torch.Tensor
@@ -119,22 +127,63 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
         }
 
     def loss_from_batch(self, batch: ContrastBatch) -> torch.Tensor:
-        similarities = batch.similarities(self.temperature)
-        rank_losses, global_values = [], []
-        for _, weights, _ in self.level_weights(batch.labels, batch.self_index):
-            terms = weighted_terms(similarities, weights)
-            rank_loss, global_value = self.reduce_with_value(terms)
-            rank_losses.append(rank_loss)
-            global_values.append(global_value)
+        """The mode's combination of the level losses, differentiated in one pass.
 
-        chosen = list(range(len(rank_losses)))
+        Each level's loss is a weighted mean over its anchors ``A_l`` of
+        ``ℓ_il = log Z_i − Σ_j W^l_ij s_ij / T^l_i`` (``T^l_i = Σ_j W^l_ij``), and the total is
+        ``Σ_l k_l 𝓛_l`` with ``k_l`` the summed penalties of the slots whose running maximum
+        chose level ``l`` (divided by the number of levels). The level values, needed only to
+        choose, are computed without autograd; the total is then linear in ``log Z`` and ``s``:
+        ``Σ_i a_i log Z_i − Σ_ij V_ij s_ij`` with ``a_i = Σ_l c_l [i ∈ A_l]`` and
+        ``V = Σ_l c_l W^l / T^l`` (``c_l = k_l / |A_l|``, global counts under DDP), so one
+        ``[n, M]`` product carries every level's gradient instead of one per level.
+        """
+        similarities = batch.similarities(self.temperature)
+        logits, log_z = similarities.logits, similarities.log_normalizer
+        rows = torch.arange(logits.shape[0], device=logits.device)
+        levels = []  # (W / T per anchor row, anchors with a positive)
+        sums = []  # per level: Σ_{i ∈ A_l} ℓ_il (detached) and |A_l|
+        for _, weights, _ in self.level_weights(batch.labels, batch.self_index):
+            weights = weights.float()
+            weights[rows, similarities.self_index] = 0.0
+            total = weights.sum(dim=1)
+            has_positive = total > 0
+            weights.div_(total.clamp_min(torch.finfo(total.dtype).tiny).unsqueeze(1))
+            with torch.no_grad():
+                mean_positive = (weights * logits).sum(dim=1)
+                loss_sum = torch.where(has_positive, log_z - mean_positive, 0.0).sum()
+            levels.append((weights, has_positive))
+            sums.append(torch.stack([loss_sum, has_positive.sum().float()]))
+        sums = torch.stack(sums)  # [levels, 2]
+        scale = 1.0
+        if self.gather_across_processes and distributed.is_distributed():
+            sums = distributed.global_sum(sums)
+            scale = float(distributed.world_size())
+        counts = sums[:, 1].clamp_min(torch.finfo(sums.dtype).tiny)
+        values = (sums[:, 0] / counts).tolist()
+
+        chosen = list(range(len(levels)))
         if self.mode in ("hicone", "himulcone"):
             for level in range(1, len(chosen)):
-                if global_values[chosen[level - 1]] > global_values[level]:
+                if values[chosen[level - 1]] > values[level]:
                     chosen[level] = chosen[level - 1]
-        penalties = self.level_penalties()
-        total = sum(p * rank_losses[c] for p, c in zip(penalties, chosen, strict=True))
-        return total / len(rank_losses)
+        coefficients = [0.0] * len(levels)
+        for penalty, level in zip(self.level_penalties(), chosen, strict=True):
+            coefficients[level] += penalty / len(levels)
+
+        anchor_weight = torch.zeros_like(log_z)
+        combined = None
+        for (weights, has_positive), k, count in zip(
+            levels, coefficients, counts.tolist(), strict=True
+        ):
+            if k == 0.0:
+                continue
+            c = k * scale / count
+            anchor_weight = anchor_weight + c * has_positive
+            combined = weights.mul_(c) if combined is None else combined.add_(weights, alpha=c)
+        if combined is None:  # no level chosen (cannot happen) or no level at all
+            return (log_z * 0.0).sum()
+        return (anchor_weight * log_z).sum() - (combined * logits).sum()
 
     def get_config_dict(self) -> dict:
         return {

@@ -17,28 +17,37 @@ sd         |S ∩ T| / |S| · 1 / (1 + |T ∖ S|)                           Huan
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Callable
 
 import torch
+from torch import nn
 
 PositiveRule = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
-# Below this share of non-zero anchor labels, the intersection product runs on a sparse
-# copy of the anchors (cost nnz · M instead of n · L · M).
+# Below this share of non-zero anchor labels, the intersection product sums label columns
+# per anchor (cost nnz · M instead of n · L · M).
 _SPARSE_DENSITY = 0.05
 
 
 def intersection_sizes(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
-    """``|S_i ∩ T_j|`` for all pairs, ``[n, M]`` float32."""
+    """``|S_i ∩ T_j|`` for all pairs, ``[n, M]`` float32.
+
+    Sparse anchor rows (few labels of many) sum the contrast set's label columns they hold,
+    one bag per anchor (``embedding_bag``: cost ``nnz · M``); dense ones take ``A Cᵀ``.
+    """
     anchors, contrast = anchors.float(), contrast.float()
     with torch.autocast(device_type=anchors.device.type, enabled=False):
         if anchors.shape[1] >= 64 and anchors.count_nonzero() < _SPARSE_DENSITY * anchors.numel():
-            with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
-                warnings.filterwarnings(
-                    "ignore", message="Sparse CSR tensor support", category=UserWarning
-                )
-                return torch.sparse.mm(anchors.to_sparse_csr(), contrast.T.contiguous())
+            rows, columns = torch.nonzero(anchors, as_tuple=True)
+            counts = torch.bincount(rows, minlength=anchors.shape[0])
+            return nn.functional.embedding_bag(
+                columns,
+                contrast.T.contiguous(),
+                torch.cumsum(counts, 0) - counts,
+                mode="sum",
+                per_sample_weights=anchors[rows, columns],
+            )
         return anchors @ contrast.T
 
 
@@ -48,12 +57,41 @@ def any_overlap(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
 
 
 def identical_sets(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
-    """``W_ij = 1`` when the (non-empty) label sets are equal."""
+    """``W_ij = 1`` when the (non-empty) label sets are equal.
+
+    Compares one exact integer key per row (:func:`set_keys`) where the sets are small enough
+    for one, which costs ``O(nnz)`` and one ``[n, M]`` comparison instead of ``|S ∩ T|``.
+    """
+    keys = set_keys(torch.cat([anchors, contrast]))
+    if keys is not None:
+        return same_keys(keys[: anchors.shape[0]], keys[anchors.shape[0] :])
     shared = intersection_sizes(anchors, contrast)
     size_a = anchors.float().sum(dim=1, keepdim=True)
     size_c = contrast.float().sum(dim=1).unsqueeze(0)
     # |S ∩ T| ≤ min(|S|, |T|), so 2|S ∩ T| = |S| + |T| exactly when S = T
     return ((2 * shared == size_a + size_c) & (size_a > 0)).float()
+
+
+def same_keys(anchor_keys: torch.Tensor, contrast_keys: torch.Tensor) -> torch.Tensor:
+    """``W_ij = 1`` where two :func:`set_keys` are equal and not the empty set's."""
+    return ((anchor_keys[:, None] == contrast_keys[None, :]) & (anchor_keys[:, None] > 0)).float()
+
+
+def set_keys(labels: torch.Tensor) -> torch.Tensor | None:
+    """``[R]`` int64 keys, equal exactly when the rows' label sets are equal (0: empty set):
+    a row's sorted label ids ``c_1 < … < c_K`` read as the digits ``c_k + 1`` in base
+    ``L + 1``. ``None`` when ``(L + 1)^K`` would overflow int64 (too many labels per row)."""
+    rows, columns = torch.nonzero(labels, as_tuple=True)  # row-major: columns ascend per row
+    counts = torch.bincount(rows, minlength=labels.shape[0])
+    width = int(counts.max()) if rows.numel() else 0
+    base = labels.shape[1] + 1
+    if width * math.log2(base) >= 62:
+        return None
+    starts = torch.cumsum(counts, 0) - counts
+    position = torch.arange(rows.numel(), device=labels.device) - starts[rows]
+    powers = torch.tensor([base**k for k in range(max(width, 1))], device=labels.device)
+    keys = torch.zeros(labels.shape[0], dtype=torch.int64, device=labels.device)
+    return keys.index_add_(0, rows, (columns + 1) * powers[position])
 
 
 def jaccard(anchors: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
