@@ -268,7 +268,7 @@ def build_entries(case: Case, tau: float, device: torch.device) -> list[Entry]:
     mlcl = MultiLevelContrastiveLoss(
         [
             ContrastiveHeadSpec("level1_all", "all", level=1, temperature=tau),
-            ContrastiveHeadSpec("sd", "sd", temperature=tau),
+            ContrastiveHeadSpec("sd", "sd", temperature=tau, view="all"),  # the loop: whole sets
             ContrastiveHeadSpec("any", "any", temperature=tau),
         ],
         tree=case.tree,

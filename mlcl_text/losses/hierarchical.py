@@ -10,7 +10,7 @@ import torch
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.losses import distributed
 from mlcl_text.losses.base import ContrastBatch, ContrastiveLoss, to_multi_hot
-from mlcl_text.losses.positives import get_rule, identical_sets, same_keys, set_keys
+from mlcl_text.losses.positives import get_rule, identical_sets, keys_from_positions, same_keys
 from mlcl_text.losses.views import LevelView
 
 _MODES = ("himulcon", "hicone", "himulcone")
@@ -102,28 +102,30 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
     def level_weights(
         self, labels: torch.Tensor, self_index: torch.Tensor
     ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
-        """``(depth, W [n, M], anchors' level labels)`` per level, finest level first."""
+        """``(depth, W [n, M], anchors with a label at that level [n])`` per level, finest
+        level first."""
         if labels.ndim == 2 and labels.shape[1] != self.num_labels:
             raise ValueError(f"expected {self.num_labels} label columns, got {labels.shape[1]}")
         multi_hot = labels if labels.ndim == 2 else to_multi_hot(labels, self.num_labels)
         rows, columns = torch.nonzero(multi_hot, as_tuple=True)  # once for every level
         for view in self.level_views:
+            if self._rule is identical_sets:  # the paper's path match, by exact set keys
+                keys = keys_from_positions(
+                    *view.positions(rows, columns), multi_hot.shape[0], view.output_width
+                )
+                if keys is not None:
+                    yield view.depth, same_keys(keys[self_index], keys), keys[self_index] > 0
+                    continue
             level_labels = view.from_positions(rows, columns, multi_hot.shape[0])
             anchors = level_labels[self_index]
-            keys = set_keys(level_labels) if self._rule is identical_sets else None
-            weights = (
-                self._rule(anchors, level_labels)
-                if keys is None
-                else same_keys(keys[self_index], keys)  # the paper's path match, by key
-            )
-            yield view.depth, weights, anchors
+            yield view.depth, self._rule(anchors, level_labels), anchors.any(dim=1)
 
     def positive_weight_views(
         self, labels: torch.Tensor, self_index: torch.Tensor
     ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         return {
-            f"level {depth}": (weights, anchors.any(dim=1))
-            for depth, weights, anchors in self.level_weights(labels, self_index)
+            f"level {depth}": (weights, labelled)
+            for depth, weights, labelled in self.level_weights(labels, self_index)
         }
 
     def loss_from_batch(self, batch: ContrastBatch) -> torch.Tensor:

@@ -78,19 +78,29 @@ def same_keys(anchor_keys: torch.Tensor, contrast_keys: torch.Tensor) -> torch.T
 
 
 def set_keys(labels: torch.Tensor) -> torch.Tensor | None:
-    """``[R]`` int64 keys, equal exactly when the rows' label sets are equal (0: empty set):
+    """``[R]`` int64 keys, equal exactly when the rows' label sets are equal (0: empty set);
+    see :func:`keys_from_positions`."""
+    rows, columns = torch.nonzero(labels, as_tuple=True)
+    return keys_from_positions(rows, columns, labels.shape[0], labels.shape[1])
+
+
+def keys_from_positions(
+    rows: torch.Tensor, columns: torch.Tensor, num_rows: int, num_columns: int
+) -> torch.Tensor | None:
+    """Set keys of the rows whose labels are the ``(rows, columns)`` pairs (repeats allowed):
     a row's sorted label ids ``c_1 < … < c_K`` read as the digits ``c_k + 1`` in base
-    ``L + 1``. ``None`` when ``(L + 1)^K`` would overflow int64 (too many labels per row)."""
-    rows, columns = torch.nonzero(labels, as_tuple=True)  # row-major: columns ascend per row
-    counts = torch.bincount(rows, minlength=labels.shape[0])
+    ``num_columns + 1``. ``None`` when that would overflow int64 (too many labels per row)."""
+    base = num_columns + 1
+    flat = torch.unique(rows * base + columns)  # sorted row-major, repeats dropped
+    rows, columns = flat // base, flat % base
+    counts = torch.bincount(rows, minlength=num_rows)
     width = int(counts.max()) if rows.numel() else 0
-    base = labels.shape[1] + 1
     if width * math.log2(base) >= 62:
         return None
     starts = torch.cumsum(counts, 0) - counts
-    position = torch.arange(rows.numel(), device=labels.device) - starts[rows]
-    powers = torch.tensor([base**k for k in range(max(width, 1))], device=labels.device)
-    keys = torch.zeros(labels.shape[0], dtype=torch.int64, device=labels.device)
+    position = torch.arange(rows.numel(), device=rows.device) - starts[rows]
+    powers = torch.tensor([base**k for k in range(max(width, 1))], device=rows.device)
+    keys = torch.zeros(num_rows, dtype=torch.int64, device=rows.device)
     return keys.index_add_(0, rows, (columns + 1) * powers[position])
 
 

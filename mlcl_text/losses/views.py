@@ -48,6 +48,14 @@ class LevelView(LabelView):
         rows, labels = torch.nonzero(multi_hot, as_tuple=True)
         return self.from_positions(rows, labels, multi_hot.shape[0])
 
+    def positions(
+        self, rows: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(rows, level columns)`` of the view's non-zeros (a column may repeat in a row)."""
+        columns = self.column[labels]
+        keep = columns >= 0
+        return rows[keep], columns[keep]
+
     def from_positions(
         self, rows: torch.Tensor, labels: torch.Tensor, num_rows: int
     ) -> torch.Tensor:
@@ -56,10 +64,9 @@ class LevelView(LabelView):
         Costs O(non-zeros), not O(rows × labels): callers with several views of one matrix
         (one per tree level) find the non-zeros once.
         """
-        columns = self.column[labels]
-        keep = columns >= 0
+        rows, columns = self.positions(rows, labels)
         out = torch.zeros((num_rows, self.output_width), dtype=torch.float32, device=rows.device)
-        out[rows[keep], columns[keep]] = 1.0
+        out[rows, columns] = 1.0
         return out
 
     def describe(self) -> str:
