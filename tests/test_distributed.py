@@ -5,7 +5,8 @@ unequal sizes (5 and 7 rows). For every case each rank computes the loss of its 
 against the gathered batch and back-propagates; the parent then checks, against the same
 loss on the concatenated batch in the parent process (no process group):
 
-(a) the mean over ranks of the returned losses equals the single-process loss;
+(a) the mean over ranks of the returned losses equals the single-process loss (for the
+    memory cases, after a first batch that every rank stores whole, as one process does);
 (b) ``z_r.grad / world_size`` on rank ``r`` equals the single-process gradient's rows of
     rank ``r`` (DDP averages gradients over ranks, and the gather's backward sums each
     shard's gradient over all ranks).
@@ -99,7 +100,13 @@ LOSSES: dict[str, Callable[[], nn.Module]] = {
     "himulcone": lambda: HierarchicalContrastiveLoss(_tree(), mode="himulcone"),
     "himulcone_node_ids": lambda: HierarchicalContrastiveLoss(_tree(), mode="himulcone"),
     "multi_level": _multi_level,
+    # a memory filled by a first (warm-up) batch: every rank stores the gathered batch
+    "sd_with_memory": lambda: SimilarityDissimilarityLoss(0.07, memory_size=16).train(),
+    "himulcone_with_memory": lambda: HierarchicalContrastiveLoss(
+        _tree(), mode="himulcone", memory_size=16
+    ).train(),
 }
+WARMUP_CASES = ("sd_with_memory", "himulcone_with_memory")
 HIERARCHICAL_CASES = ("himulcon", "hicone", "himulcone")
 
 
@@ -144,9 +151,14 @@ def _make_inputs() -> dict[str, dict]:
         "himulcone": (hierarchy_z, tree_labels),
         "himulcone_node_ids": (embeddings(), leaf_ids),
         "multi_level": ({"domain": embeddings(), "labels": embeddings(6)}, tree_labels),
+        "sd_with_memory": (embeddings(), multi_hot()),
+        "himulcone_with_memory": (hierarchy_z.flip(0), tree_labels.flip(0)),
     }
     assert set(inputs) == set(LOSSES)
-    return {name: {"embeddings": z, "labels": y} for name, (z, y) in inputs.items()}
+    cases = {name: {"embeddings": z, "labels": y} for name, (z, y) in inputs.items()}
+    cases["sd_with_memory"]["warmup"] = (embeddings(), multi_hot())
+    cases["himulcone_with_memory"]["warmup"] = (hierarchy_z, tree_labels)
+    return cases
 
 
 def _rank_rows(rank: int) -> slice:
@@ -154,9 +166,12 @@ def _rank_rows(rank: int) -> slice:
     return slice(start, start + ROWS[rank])
 
 
-def _run_case(name: str, embeddings, labels: torch.Tensor) -> dict:
-    """Loss value(s) and leaf gradients of one case on the given rows."""
+def _run_case(name: str, embeddings, labels: torch.Tensor, warmup=None) -> dict:
+    """Loss value(s) and leaf gradients of one case on the given rows (after one call on the
+    ``warmup`` rows, which fills a memory)."""
     loss_fn = LOSSES[name]()
+    if warmup is not None:
+        loss_fn(*warmup)
     if isinstance(embeddings, dict):
         leaves = {head: z.clone().requires_grad_(True) for head, z in embeddings.items()}
         out = loss_fn(leaves, labels)
@@ -190,7 +205,9 @@ def _worker(rank: int, port: int, workdir: str) -> None:
         for name, case in inputs.items():
             z = case["embeddings"]
             local = {h: t[rows] for h, t in z.items()} if isinstance(z, dict) else z[rows]
-            results[name] = _run_case(name, local, case["labels"][rows])
+            warmup = case.get("warmup")
+            warmup = None if warmup is None else (warmup[0][rows], warmup[1][rows])
+            results[name] = _run_case(name, local, case["labels"][rows], warmup)
         torch.save(results, Path(workdir) / f"rank{rank}.pt")
     finally:
         dist.destroy_process_group()
@@ -214,7 +231,7 @@ def distributed_results(tmp_path_factory) -> tuple[dict, list[dict]]:
 @pytest.mark.parametrize("case", list(LOSSES))
 def test_matches_single_process(case: str, distributed_results) -> None:
     inputs, per_rank = distributed_results
-    reference = _run_case(case, inputs[case]["embeddings"], inputs[case]["labels"])
+    reference = _run_case(case, **inputs[case])
     assert reference["loss"] > 0, f"{case}: the reference loss should be positive"
 
     mean_loss = torch.stack([r[case]["loss"] for r in per_rank]).mean()
