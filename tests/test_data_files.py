@@ -174,3 +174,45 @@ def test_hub_dataset(monkeypatch):
     data, tree = load("files", hub_id="someone/data")
     assert [len(data[s]) for s in ("train", "validation", "test")] == [5, 1, 1]
     assert tree.names == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_a_byte_order_mark_is_read(tmp_path, suffix):
+    """Spreadsheet programs write UTF-8 files with a leading byte-order mark."""
+    path = tmp_path / f"train{suffix}"
+    if suffix == ".jsonl":
+        _write_jsonl(path, ROWS)
+    else:
+        _write_csv(path, ROWS, delimiter="\t" if suffix == ".tsv" else ",")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    data, _ = load("files", train=str(path), text_columns=["title", "body"])
+    assert data["train"][0]["id"] == "d1" and len(data["train"]) + len(data["validation"]) + len(
+        data["test"]
+    ) == len(ROWS)
+
+
+def test_a_byte_that_is_not_utf8_names_file_row_and_column(tmp_path):
+    path = tmp_path / "train.jsonl"
+    _write_jsonl(path, ROWS)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"CRISPR", b"CRISPR \xe9")  # Latin-1 é
+    path.write_bytes(b"\n".join(lines))
+    column = lines[2].index(b"\xe9") + 1
+    with pytest.raises(DataError, match=rf"train\.jsonl, row 3: byte 0xe9 at column {column} "):
+        load("files", train=str(path))
+
+
+def test_a_line_separator_inside_a_json_string_stays_in_the_text(tmp_path):
+    rows = [{"text": "first\u2028second", "labels": ["a"]}] * 10
+    (tmp_path / "train.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    data, _ = load("files", str(tmp_path))
+    assert data["train"][0]["text"] == "first\u2028second"
+
+
+def test_a_label_given_twice_in_a_json_hierarchy_is_an_error(tmp_path):
+    (tmp_path / "h.json").write_text('{"CS": null, "ML": "CS", "ML": "Bio", "Bio": null}')
+    _write_jsonl(tmp_path / "train.jsonl", [{"text": "a text", "labels": ["ML"]}] * 10)
+    with pytest.raises(DataError, match=r"h\.json: label 'ML' is given twice"):
+        load("files", str(tmp_path), hierarchy=str(tmp_path / "h.json"))

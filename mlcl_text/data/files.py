@@ -15,6 +15,7 @@ Bad rows (an empty text, a malformed label field, a label missing from the hiera
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 from collections import Counter
@@ -111,10 +112,10 @@ def read_hierarchy(path: str | Path, sep: str = "/") -> LabelTree:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"hierarchy file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
         if path.suffix.lower() == ".json":
-            content = json.loads(text)
+            content = json.loads(text, object_pairs_hook=_unique_keys(path))
             if isinstance(content, dict):
                 return LabelTree.from_parents({str(k): (v or None) for k, v in content.items()})
             if isinstance(content, list):
@@ -205,6 +206,23 @@ class _RowParser:
         return list(dict.fromkeys(v.strip() for v in value))
 
 
+def _unique_keys(path: Path):
+    """A ``json.loads`` hook that refuses an object with the same key twice."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        content: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in content:
+                raise DataError(
+                    f"{path}: label {key!r} is given twice (parents {content[key]!r} and "
+                    f"{value!r}); each label has one parent"
+                )
+            content[key] = value
+        return content
+
+    return build
+
+
 def _row_error(source: str, number: int, reason: str, detail: str) -> DataError:
     return DataError(f"{source}, row {number}: {detail}", reason=reason)
 
@@ -213,24 +231,22 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row number, row)``; for CSV/TSV the number is the line, the header being line 1."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
-            for row in reader:
-                yield reader.line_num, row
+        handle = io.StringIO(read_text(path), newline="")
+        reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+        for row in reader:
+            yield reader.line_num, row
     elif suffix in (".jsonl", ".json"):
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DataError(
-                        f"{path}, row {number}: not a JSON object ({error.msg})"
-                    ) from None
-                if not isinstance(row, dict):
-                    raise DataError(f"{path}, row {number}: not a JSON object")
-                yield number, row
+        # "\n" only: str.splitlines would also split at U+2028 inside a JSON string
+        for number, line in enumerate(read_text(path).split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}, row {number}: not a JSON object ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}, row {number}: not a JSON object")
+            yield number, row
     elif suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -240,6 +256,22 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError(
             f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SUFFIXES)}"
         )
+
+
+def read_text(path: Path) -> str:
+    """The file's text as UTF-8 (a leading byte-order mark, as spreadsheet programs write it,
+    is dropped); a byte that is not UTF-8 is a :class:`DataError` naming the file, row and
+    column."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        row = data.count(b"\n", 0, error.start) + 1
+        raise DataError(
+            f"{path}, row {row}: byte 0x{data[error.start]:02x} at column "
+            f"{error.start - line_start + 1} is not UTF-8 text (save the file as UTF-8)"
+        ) from None
 
 
 def _split_files(path: str | None, given: dict[str, str | None]) -> dict[str, Path]:
