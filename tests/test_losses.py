@@ -992,3 +992,16 @@ def test_sd_heads_compare_leaf_label_sets_by_default():
 def test_bad_head_views(keys, message):
     with pytest.raises(ValueError, match=message):
         ContrastiveHeadSpec("h", **keys)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_embeddings_are_a_clear_error(bad):
+    z = torch.randn(6, 4)
+    z[3, 1] = bad
+    labels = torch.tensor([[1, 0], [1, 0], [0, 1], [0, 1], [1, 1], [1, 0]])
+    for loss in (MultiLabelSupConLoss("any"), SimilarityDissimilarityLoss(), SupConLoss()):
+        target = labels if not isinstance(loss, SupConLoss) else labels[:, 0].long()
+        with pytest.raises(
+            ValueError, match=r"NaN or infinite values in 1 of 6 rows \(first: \[3\]\)"
+        ):
+            loss(z, target)

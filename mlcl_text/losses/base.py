@@ -170,6 +170,14 @@ def check_inputs(embeddings: torch.Tensor, labels: torch.Tensor) -> None:
             tuple(embeddings.shape) if isinstance(embeddings, torch.Tensor) else type(embeddings)
         )
         raise ValueError(f"embeddings must be a [N, d] tensor, got {shape}")
+    finite = torch.isfinite(embeddings).all(dim=1)
+    if not bool(finite.all()):
+        rows = torch.nonzero(~finite).flatten().tolist()
+        raise ValueError(
+            f"embeddings hold NaN or infinite values in {len(rows)} of {embeddings.shape[0]} rows "
+            f"(first: {rows[:5]}); under fp16 this is an overflow: train in bf16 or float32, "
+            "or lower the learning rate"
+        )
     if not isinstance(labels, torch.Tensor):
         raise ValueError(f"labels must be a tensor, got {type(labels).__name__}")
     if labels.ndim not in (1, 2) or labels.shape[0] != embeddings.shape[0]:
