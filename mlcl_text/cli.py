@@ -619,6 +619,11 @@ def run_push(args: argparse.Namespace) -> int:
     from mlcl_text.export import push_to_hub
 
     model, tokenizer, recipe = _load_model(args.model)
+    if model.config.restricted and not args.private and not (args.data_use_agreement or "").strip():
+        raise PermissionError(
+            f"{args.model} was trained on restricted data: push it with --private, or pass "
+            '--data-use-agreement "<the agreement that allows sharing it>" to push publicly'
+        )
     push_to_hub(
         model,
         args.repo_id,

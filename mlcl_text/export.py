@@ -141,6 +141,8 @@ def standard_classifier(model: MLCLModel) -> torch.nn.Module:
     encoder_config.label2id = dict(config.label2id)
     encoder_config.problem_type = "multi_label_classification"
     encoder_config.classifier_dropout = config.classifier_dropout
+    if config.restricted:  # the data-use restriction travels with every form of the model
+        encoder_config.restricted = True
     standard = AutoModelForSequenceClassification.from_config(encoder_config)
     classifier = getattr(standard, "classifier", None)
     if (

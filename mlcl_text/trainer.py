@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,9 @@ from mlcl_text.metrics import evaluate_predictions
 from mlcl_text.sampling import SAMPLERS, LabelBatchSampler, sampling_view
 from mlcl_text.thresholds import tune_global_threshold
 
+#: the Trainer's pickled training arguments, replaced by ARGUMENTS_FILE in every saved folder
+PICKLED_ARGUMENTS = "training_args.bin"
+ARGUMENTS_FILE = "training_args.json"
 SCHEDULES = ("joint", "two_stage", "pretrain_finetune")
 STAGES = ("joint", "contrastive", "classifier", "finetune")
 BALANCES = ("none", "gradient")
@@ -137,6 +141,8 @@ class MLCLTrainingArguments(TrainingArguments):
         if self.load_best_model_at_end and self.metric_for_best_model is None:
             self.metric_for_best_model = "micro_f1"
         super().__post_init__()
+        if self.use_cpu or not _has_accelerator():  # pinned memory needs an accelerator
+            self.dataloader_pin_memory = False
         for name, value, allowed in (
             ("schedule", self.schedule, SCHEDULES),
             ("contrastive_balance", self.contrastive_balance, BALANCES),
@@ -184,6 +190,13 @@ class MLCLTrainingArguments(TrainingArguments):
         if component == "heads" and self.head_learning_rate is not None:
             return self.head_learning_rate
         return self.learning_rate
+
+
+def _has_accelerator() -> bool:
+    accelerator = getattr(torch, "accelerator", None)
+    if accelerator is not None and hasattr(accelerator, "is_available"):
+        return bool(accelerator.is_available())
+    return torch.cuda.is_available()
 
 
 def parameter_component(name: str) -> str:
@@ -286,6 +299,17 @@ class MLCLTrainer(Trainer):
             seed=self.args.seed,
             num_replicas=self.args.world_size,
         )
+
+    # ------------------------------------------------------------------ saving
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        """As the Trainer saves (the final model and every checkpoint), with the training
+        arguments as ``training_args.json`` instead of a pickle (``training_args.bin``): a run
+        folder holds nothing that runs code when it is read."""
+        super()._save(output_dir, state_dict)
+        folder = Path(output_dir if output_dir is not None else self.args.output_dir)
+        (folder / PICKLED_ARGUMENTS).unlink(missing_ok=True)
+        if self.args.should_save:
+            (folder / ARGUMENTS_FILE).write_text(self.args.to_json_string(), encoding="utf-8")
 
     # ------------------------------------------------------------------ optimiser
     def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:

@@ -39,6 +39,8 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
         "tokenizer.json",
     } <= {p.name for p in run.iterdir()}
     assert yaml.safe_load((run / "recipe.yaml").read_text())["learning_rate"] == 1e-3
+    assert not list(run.rglob("*.bin")) and not list(run.rglob("*.pkl"))  # no pickle
+    assert json.loads((run / "training_args.json").read_text())["learning_rate"] == 1e-3
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) == {
         "validation",

@@ -226,3 +226,23 @@ def test_encoder_export_loads_in_sentence_transformers(
         expected = model.embed(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
     assert "library_name: sentence-transformers" in (out / "README.md").read_text()
+
+
+def test_a_classifier_export_keeps_the_restricted_flag(tmp_path, tiny_encoder_dir, small_tree):
+    model = _model(tiny_encoder_dir, small_tree, restricted=True, pooling="pooler")
+    export_model(model, tmp_path / "classifier", form="classifier")
+    config = json.loads((tmp_path / "classifier" / "config.json").read_text())
+    assert config["restricted"] is True
+
+
+def test_the_push_command_names_its_own_flags(
+    tmp_path, tiny_encoder_dir, tiny_tokenizer, small_tree, capsys
+):
+    from mlcl_text.cli import main
+
+    model = _model(tiny_encoder_dir, small_tree, restricted=True)
+    model.save_pretrained(tmp_path / "run")
+    tiny_tokenizer.save_pretrained(tmp_path / "run")
+    assert main(["push", str(tmp_path / "run"), "--repo-id", "someone/clinical"]) == 2
+    error = capsys.readouterr().err
+    assert "--private" in error and "--data-use-agreement" in error and "private=True" not in error

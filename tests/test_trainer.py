@@ -380,6 +380,9 @@ def test_resume_from_checkpoint_reaches_the_same_weights(
         interrupted, make_args(tmp_path / "part", **settings), data, callbacks=[StopAfter(3)]
     ).train()
     assert not torch.equal(interrupted.classifier.weight, full.classifier.weight)
+    checkpoint = tmp_path / "part" / "checkpoint-3"
+    assert (checkpoint / "training_args.json").is_file()
+    assert not (checkpoint / "training_args.bin").exists()  # no pickle in a checkpoint
     resumed = make_model(deterministic_encoder_dir)
     trainer = trainer_for(resumed, make_args(tmp_path / "part", **settings), data)
     trainer.train(resume_from_checkpoint=str(tmp_path / "part" / "checkpoint-3"))
@@ -439,3 +442,11 @@ def test_activation_checkpointing_gives_the_same_updates(tmp_path, deterministic
         weights[checkpointing] = {k: v.clone() for k, v in model.state_dict().items()}
     for name, value in weights[False].items():
         torch.testing.assert_close(weights[True][name], value, atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_no_pin_memory_warning_on_a_cpu(tmp_path, deterministic_encoder_dir, recwarn):
+    args = make_args(tmp_path)
+    assert args.dataloader_pin_memory is False
+    trainer = trainer_for(make_model(deterministic_encoder_dir), args, separable_dataset(16, 0))
+    next(iter(trainer.get_train_dataloader()))
+    assert not [w for w in recwarn if "pin_memory" in str(w.message)]
