@@ -65,6 +65,7 @@ import json
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -349,7 +350,9 @@ class SetFitBaseline(BaselineModel):
                 args=_setfit_arguments(self.options, self.seed, Path(folder) / "checkpoints"),
                 train_dataset=Dataset.from_dict({"text": texts, "label": labels.tolist()}),
             )
-            trainer.train()
+            with warnings.catch_warnings():  # SetFit's own loaders pin memory, even on a CPU
+                warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true")
+                trainer.train()
 
     def _predict(self, texts):
         return self.model.predict_proba(

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +187,10 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
         raise RecipeError(f"{where}: unknown key {key!r}{renamed or hint}")
     if "model_name_or_path" not in content:
         raise RecipeError(f"{where}: model_name_or_path is required")
+    for key, value in content.items():
+        _check_type(key, value, where)
+        _check_range(key, value, where)
+    _check_model_path(content["model_name_or_path"], where)
     fields = {k: v for k, v in content.items() if k in RECIPE_KEYS}
     training = {k: v for k, v in content.items() if k in TRAINING_KEYS}
     training.setdefault("output_dir", str(Path("outputs") / Path(source or "run").stem))
@@ -207,3 +213,92 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
     except (TypeError, ValueError) as error:
         raise RecipeError(f"{where}: {error}") from None
     return recipe
+
+
+# ---------------------------------------------------------------------------- validation
+#: key → (lowest value, whether the lowest value itself is allowed)
+_LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
+    "learning_rate": (0.0, False),
+    "classifier_learning_rate": (0.0, False),
+    "head_learning_rate": (0.0, False),
+    "contrastive_stage_learning_rate": (0.0, False),
+    "num_train_epochs": (0.0, True),
+    "per_device_train_batch_size": (1, True),
+    "per_device_eval_batch_size": (1, True),
+    "gradient_accumulation_steps": (1, True),
+    "max_length": (8, True),
+    "max_segments": (1, True),
+    "max_eval_samples": (1, True),
+    "weight_decay": (0.0, True),
+    "classifier_dropout": (0.0, True),
+    "memory_size": (0, True),
+}
+
+
+@functools.cache
+def _type_hints() -> dict[str, Any]:
+    return {**typing.get_type_hints(MLCLTrainingArguments), **typing.get_type_hints(Recipe)}
+
+
+def _check_type(key: str, value: Any, where: str) -> None:
+    """A value of a bool, int, float or str key (or of one that may be None) of the wrong type
+    is an error naming the key; keys of other types are left to their consumers."""
+    expected = _type_hints().get(key)
+    if expected is None:
+        return
+    options = set(typing.get_args(expected)) if typing.get_args(expected) else {expected}
+    if value is None:
+        if type(None) not in options and options <= {bool, int, float, str}:
+            raise RecipeError(f"{where}: {key} needs a value, got nothing")
+        return
+    simple = options & {bool, int, float, str}
+    if not simple or len(options - {type(None)}) != len(simple):
+        return  # dicts, lists, enums: checked where they are used
+    if isinstance(value, bool):
+        ok = bool in simple
+    elif isinstance(value, int):
+        ok = bool(simple & {int, float})
+    elif isinstance(value, float):
+        ok = float in simple
+    else:
+        ok = isinstance(value, str) and str in simple
+    if not ok:
+        names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+        kind = " or ".join(names[t] for t in (bool, int, float, str) if t in simple)
+        raise RecipeError(f"{where}: {key} must be {kind}, got {value!r}")
+
+
+def _check_range(key: str, value: Any, where: str) -> None:
+    bound = _LOWER_BOUNDS.get(key)
+    if bound is None or value is None or isinstance(value, bool):
+        return
+    lowest, inclusive = bound
+    if isinstance(value, int | float) and not (value >= lowest if inclusive else value > lowest):
+        relation = ">=" if inclusive else ">"
+        raise RecipeError(f"{where}: {key} must be {relation} {lowest:g}, got {value!r}")
+    if key == "classifier_dropout" and isinstance(value, int | float) and value >= 1:
+        raise RecipeError(f"{where}: classifier_dropout must be < 1, got {value!r}")
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+
+
+def _check_model_path(name: Any, where: str) -> None:
+    """A local folder that exists, or a Hub id (``name`` or ``owner/name``)."""
+    if not isinstance(name, str) or not name.strip():
+        raise RecipeError(f"{where}: model_name_or_path must be a folder or a Hub id")
+    path = Path(name).expanduser()
+    looks_local = name.startswith(("/", "./", "../", "~", "\\")) or path.exists()
+    if looks_local:
+        if not path.is_dir():
+            raise RecipeError(f"{where}: model_name_or_path {name!r}: no such folder")
+        if not (path / "config.json").is_file():
+            raise RecipeError(
+                f"{where}: model_name_or_path {name!r} is a folder without config.json "
+                "(not a saved model)"
+            )
+    elif not _HUB_ID.match(name):
+        raise RecipeError(
+            f"{where}: model_name_or_path {name!r} is neither a folder here nor a Hub id "
+            "(owner/name)"
+        )

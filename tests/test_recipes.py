@@ -85,6 +85,31 @@ def test_overrides_reach_into_mappings(tmp_path):
             "positives must be one of",
         ),
         ({"model_name_or_path": "x", "schedule": "alternate"}, "schedule must be one of"),
+        (
+            {"model_name_or_path": "x", "learning_rate": "fast"},
+            "learning_rate must be a number, got 'fast'",
+        ),
+        ({"model_name_or_path": "x", "bf16": "yes"}, "bf16 must be true or false, got 'yes'"),
+        ({"model_name_or_path": "x", "seed": 1.5}, "seed must be an integer, got 1.5"),
+        ({"model_name_or_path": "x", "max_length": "long"}, "max_length must be an integer"),
+        ({"model_name_or_path": "x", "learning_rate": 0}, "learning_rate must be > 0, got 0"),
+        (
+            {"model_name_or_path": "x", "per_device_train_batch_size": 0},
+            "per_device_train_batch_size must be >= 1, got 0",
+        ),
+        ({"model_name_or_path": "x", "max_length": 4}, "max_length must be >= 8"),
+        ({"model_name_or_path": "x", "classifier_dropout": 1.0}, "classifier_dropout must be < 1"),
+        (
+            {"model_name_or_path": "x", "heads": [{"name": "a", "temperature": 0}]},
+            "head 'a': temperature must be > 0, got 0",
+        ),
+        (
+            {"model_name_or_path": "x", "heads": [{"name": "a", "temperature": "hot"}]},
+            "head 'a': temperature must be a number",
+        ),
+        ({"model_name_or_path": "./no-such-model"}, "'./no-such-model': no such folder"),
+        ({"model_name_or_path": "not a hub id!"}, "neither a folder here nor a Hub id"),
+        ({"model_name_or_path": None}, "model_name_or_path needs a value"),
     ],
 )
 def test_bad_recipes_name_the_key(content, message):
@@ -101,3 +126,12 @@ def test_bad_files(tmp_path):
     (tmp_path / "broken.yaml").write_text("a: [unclosed\n")
     with pytest.raises(RecipeError, match="not valid YAML"):
         load_recipe(tmp_path / "broken.yaml")
+
+
+def test_a_model_folder_needs_a_config(tmp_path):
+    with pytest.raises(RecipeError, match=r"a folder without config\.json"):
+        recipe_from_dict({"model_name_or_path": str(tmp_path)}, source="r.yaml")
+    (tmp_path / "config.json").write_text("{}")
+    assert recipe_from_dict({"model_name_or_path": str(tmp_path)}).model_name_or_path
+    hub = recipe_from_dict({"model_name_or_path": "sentence-transformers/all-MiniLM-L6-v2"})
+    assert hub.model_name_or_path.startswith("sentence-transformers/")

@@ -90,6 +90,12 @@ class ContrastiveHeadSpec:
                 raise ValueError(f"head {self.name!r}: view applies without level or labels")
             if self.positives in _HIERARCHICAL or self.positives == "class":
                 raise ValueError(f"head {self.name!r}: {self.positives} takes no view")
+        for key in ("temperature", "weight"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"head {self.name!r}: {key} must be a number, got {value!r}")
+        if not self.temperature > 0:
+            raise ValueError(f"head {self.name!r}: temperature must be > 0, got {self.temperature}")
         if self.weight < 0:
             raise ValueError(f"head {self.name!r}: weight must be >= 0, got {self.weight}")
         if self.out_dim < 1 or (self.hidden_dim is not None and self.hidden_dim < 1):
