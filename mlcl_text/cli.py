@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model from a YAML recipe")
     train.add_argument("recipe", help="recipe file (see recipes/)")
     _add_set_option(train, "override a recipe key (repeatable), e.g. --set learning_rate=3e-5")
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a run already in the recipe's output_dir (refused otherwise)",
+    )
+    train.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="CHECKPOINT",
+        help="continue from CHECKPOINT, or from the latest checkpoint-* in output_dir",
+    )
     train.set_defaults(run=run_train)
 
     inspect = commands.add_parser(
@@ -263,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="fine-tune MiniLM on the embedded debtags set with the MLCL recipe"
     )
     demo.add_argument("--output-dir", default="outputs/demo")
+    demo.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier demo run in --output-dir"
+    )
     _add_set_option(demo, "override a recipe key (repeatable), e.g. --set max_steps=20")
     demo.set_defaults(run=run_demo)
     return parser
@@ -278,7 +294,9 @@ def run_train(args: argparse.Namespace) -> int:
     from mlcl_text.recipes import load_recipe
     from mlcl_text.training import train_from_recipe
 
-    result = train_from_recipe(load_recipe(args.recipe, args.overrides))
+    result = train_from_recipe(
+        load_recipe(args.recipe, args.overrides), overwrite=args.overwrite, resume=args.resume
+    )
     _print_summary(result.output_dir, result.metrics)
     return 0
 
@@ -418,7 +436,7 @@ def run_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     recipe = load_recipe(recipes_dir() / DEMO_RECIPE, overrides)
-    result = train_from_recipe(recipe)
+    result = train_from_recipe(recipe, overwrite=args.overwrite)
     _print_summary(result.output_dir, result.metrics)
     baseline = run_baseline("tfidf", recipe, Path(result.output_dir) / DEMO_BASELINE_DIR)
     print(

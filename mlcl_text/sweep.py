@@ -34,6 +34,7 @@ next run. At the end it writes ``comparison.md`` / ``comparison.csv``
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -360,7 +361,8 @@ def run_sweep(
     if train is None:
         from mlcl_text.training import train_from_recipe
 
-        train = train_from_recipe
+        # a cell is rerun only when unfinished: its folder holds a crashed run's files
+        train = functools.partial(train_from_recipe, overwrite=True)
     if baseline is None:
         from mlcl_text.baselines import run_baseline
 

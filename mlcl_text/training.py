@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import torch
 from accelerate import PartialState
 from datasets import DatasetDict
 from transformers import AutoTokenizer, set_seed
+from transformers.trainer_utils import get_last_checkpoint
 
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import is_restricted, load
@@ -30,8 +32,8 @@ from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.plots import loss_series, plot_loss_curves
-from mlcl_text.protocols import run_protocol
-from mlcl_text.recipes import Recipe
+from mlcl_text.protocols import CONTRASTIVE_STAGE_DIR, run_protocol
+from mlcl_text.recipes import Recipe, RecipeError
 from mlcl_text.report import write_report
 from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
 from mlcl_text.trainer import MLCLTrainer
@@ -45,11 +47,24 @@ class TrainingResult:
     metrics: dict[str, dict[str, float]]
 
 
-def train_from_recipe(recipe: Recipe) -> TrainingResult:
-    """Train and evaluate as the recipe says; see the module docstring for what is written."""
+def train_from_recipe(
+    recipe: Recipe, overwrite: bool = False, resume: str | bool | None = None
+) -> TrainingResult:
+    """Train and evaluate as the recipe says; see the module docstring for what is written.
+
+    An ``output_dir`` that already holds a run is refused (:class:`RunExistsError`) unless
+    ``overwrite`` (the old run's files are replaced, its checkpoints and evaluations removed)
+    or ``resume``: ``True`` continues from the latest ``checkpoint-*`` in ``output_dir``, a
+    path from that checkpoint, with the same data order (the subset and the seed are the
+    recipe's), optimiser, scheduler and sampler state. The recipe key
+    ``resume_from_checkpoint`` means the same as ``resume``.
+    """
     output_dir = recipe.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
+    resume = resume or recipe.training.get("resume_from_checkpoint") or None
+    checkpoint = resolve_checkpoint(output_dir, resume) if resume else None
     main_process = PartialState().is_main_process  # under torchrun/accelerate only one writes
+    if main_process and checkpoint is None:
+        prepare_output_dir(output_dir, overwrite)
     data, tree = prepare_data(recipe, output_dir if main_process else None)
     if main_process:
         recipe.save(output_dir / "recipe.yaml")
@@ -81,6 +96,7 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     run = run_protocol(
         model,
         args,
+        resume_from_checkpoint=checkpoint,
         train_dataset=encoded["train"],
         data_collator=MultiLabelCollator(tokenizer),
         eval_dataset=encoded["validation"] if has_validation else None,
@@ -132,6 +148,51 @@ def train_from_recipe(recipe: Recipe) -> TrainingResult:
     sizes = {split: len(data[split]) for split in data}
     write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, log_history, figures=figures)
     return TrainingResult(output_dir, metrics)
+
+
+class RunExistsError(RecipeError):
+    """The output folder already holds a run that training would overwrite."""
+
+
+#: what a run leaves in its folder besides the model files (see the module docstring)
+RUN_FILES = ("metrics.json", "recipe.yaml", "subset.json", THRESHOLDS_FILE, "report.md")
+#: folders and files of an earlier run that a new run would not replace but leave stale
+STALE_PATTERNS = ("checkpoint-*", CONTRASTIVE_STAGE_DIR, "evaluation-*", "metrics-*.json")
+
+
+def prepare_output_dir(output_dir: Path, overwrite: bool) -> None:
+    """Create ``output_dir``; refuse one that holds a run unless ``overwrite``, in which case
+    the old run's stale files (checkpoints, evaluations, its subset) are removed first."""
+    found = sorted(
+        {p.name for p in output_dir.glob("checkpoint-*")}
+        | {name for name in (*RUN_FILES, "config.json") if (output_dir / name).exists()}
+    )
+    if found and not overwrite:
+        raise RunExistsError(
+            f"{output_dir} already holds a run ({', '.join(found[:4])}"
+            f"{', ...' if len(found) > 4 else ''}): pass --overwrite to replace it, --resume to "
+            "continue it, or --set output_dir=... for a new folder"
+        )
+    if found:
+        for pattern in STALE_PATTERNS:
+            for path in output_dir.glob(pattern):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        (output_dir / "subset.json").unlink(missing_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+
+def resolve_checkpoint(output_dir: Path, resume: str | bool) -> str:
+    """The checkpoint folder to resume from: ``resume`` itself, or with ``True`` the latest
+    ``checkpoint-*`` of ``output_dir``; a :class:`RecipeError` when there is none."""
+    if resume is True or str(resume).lower() == "true":
+        latest = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+        if latest is None:
+            raise RecipeError(f"--resume: {output_dir} holds no checkpoint-* folder to resume from")
+        return latest
+    path = Path(resume)
+    if not (path / "trainer_state.json").is_file():
+        raise RecipeError(f"--resume: {path} is not a checkpoint folder (no trainer_state.json)")
+    return str(path)
 
 
 def head_coverage_lines(recipe: Recipe, tree: LabelTree, train, args) -> list[str]:

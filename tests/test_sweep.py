@@ -58,7 +58,7 @@ class FakeTrainer:
         self.calls = []
         self.crash_on = set(crash_on)
 
-    def __call__(self, recipe):
+    def __call__(self, recipe, **_):
         subset = recipe.subset
         shots = "full" if subset is None else subset["k"]
         seed = recipe.training["seed"]

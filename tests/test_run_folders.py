@@ -1,0 +1,78 @@
+"""Run folders through the CLI: refused overwrites, --overwrite, and --resume after a crash."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from safetensors.torch import load_file, save_file
+
+from mlcl_text.cli import main
+from tests.test_training import recipe
+
+
+def _snapshot(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_holding_a_run_is_refused_and_left_as_it_was(
+    tmp_path, model_dir, data_dir, capsys
+):
+    path = recipe(tmp_path, model_dir, data_dir)
+    assert main(["train", str(path)]) == 0
+    before = _snapshot(tmp_path / "run")
+    capsys.readouterr()
+    assert main(["train", str(path), "--set", "learning_rate=5e-4"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("mlcl-text: error: ") and len(error.splitlines()) == 1
+    assert "already holds a run" in error and "--overwrite" in error and "--resume" in error
+    assert _snapshot(tmp_path / "run") == before
+
+
+def test_overwrite_replaces_the_run_and_drops_its_stale_files(tmp_path, model_dir, data_dir):
+    subset = {"method": "k_per_label", "k": 2, "seed": 0}
+    path = recipe(tmp_path, model_dir, data_dir, subset=subset)
+    assert main(["train", str(path)]) == 0
+    run = tmp_path / "run"
+    (run / "metrics-validation.json").write_text("{}")  # an old evaluation of the old model
+    assert (run / "subset.json").is_file()
+    assert main(["train", str(path), "--set", "subset=", "--overwrite"]) == 0
+    assert not (run / "subset.json").exists() and not (run / "metrics-validation.json").exists()
+    assert json.loads((run / "metrics.json").read_text())["test"]["micro_f1"] >= 0
+
+
+def test_resume_after_a_crash_gives_the_uninterrupted_weights(tmp_path, model_dir, data_dir):
+    settings = {"max_steps": 6, "save_strategy": "steps", "save_steps": 3}
+    assert main(["train", str(recipe(tmp_path, model_dir, data_dir, "full", **settings))]) == 0
+    # what a kill -9 after step 3 leaves: the recipe, the first checkpoint, nothing else
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    shutil.copytree(tmp_path / "full" / "checkpoint-3", crashed / "checkpoint-3")
+    shutil.copy(tmp_path / "full" / "recipe.yaml", crashed / "recipe.yaml")
+    path = recipe(tmp_path, model_dir, data_dir, "crashed", **settings)
+    assert main(["train", str(path)]) == 2  # refused without --resume
+    assert main(["train", str(path), "--resume"]) == 0
+    full = load_file(tmp_path / "full" / "model.safetensors")
+    resumed = load_file(crashed / "model.safetensors")
+    assert full.keys() == resumed.keys()
+    for key in full:
+        assert full[key].equal(resumed[key]), key
+    # the checkpoint is really read: the same resume from an altered checkpoint ends elsewhere
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    shutil.copytree(crashed / "checkpoint-3", altered / "checkpoint-3")
+    weights = load_file(altered / "checkpoint-3" / "model.safetensors")
+    weights["classifier.bias"] = weights["classifier.bias"] + 1.0
+    save_file(weights, altered / "checkpoint-3" / "model.safetensors", metadata={"format": "pt"})
+    path = recipe(tmp_path, model_dir, data_dir, "altered", **settings)
+    assert main(["train", str(path), "--resume", str(altered / "checkpoint-3")]) == 0
+    moved = load_file(altered / "model.safetensors")["classifier.bias"]
+    assert not moved.equal(full["classifier.bias"])
+
+
+def test_resume_needs_a_checkpoint(tmp_path, model_dir, data_dir, capsys):
+    path = recipe(tmp_path, model_dir, data_dir)
+    assert main(["train", str(path), "--resume"]) == 2
+    assert "holds no checkpoint-* folder" in capsys.readouterr().err
+    assert main(["train", str(path), "--resume", str(tmp_path / "nowhere")]) == 2
+    assert "is not a checkpoint folder" in capsys.readouterr().err
