@@ -129,10 +129,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=run_evaluate)
 
     predict = commands.add_parser(
-        "predict", help="label texts: one per line of FILE, or of stdin with - (the default)"
+        "predict",
+        help="label texts: the rows of a JSONL/CSV/TSV/Parquet FILE, or one text per line of "
+        "another FILE or of stdin (-, the default)",
     )
     predict.add_argument("model", help="training output folder or exported full model")
     predict.add_argument("input", nargs="?", default="-", metavar="FILE|-")
+    predict.add_argument(
+        "--text-column",
+        dest="text_columns",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="column holding the text (repeatable: joined by a blank line; default: text)",
+    )
+    predict.add_argument("--id-column", default="id", help="column kept as id (default: id)")
+    predict.add_argument(
+        "--output", help="a .jsonl or .csv file for the predictions (default: JSON lines on stdout)"
+    )
+    predict.add_argument(
+        "--top-k", type=int, help="only the K most probable labels' probabilities, highest first"
+    )
     predict.add_argument(
         "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
     )
@@ -536,35 +553,33 @@ def _train_label_counts(model_dir: str, data) -> dict[str, int] | None:
 
 def run_predict(args: argparse.Namespace) -> int:
     from mlcl_text.inference import label_predictions
+    from mlcl_text.prediction_io import (
+        check_output,
+        prediction_records,
+        read_texts,
+        write_records,
+    )
 
+    if args.top_k is not None and args.top_k < 1:
+        raise DataError(f"--top-k must be >= 1, got {args.top_k}")
+    if args.output:
+        check_output(args.output)  # before any work
     model, tokenizer, recipe = _load_model(args.model, args.device)
-    if args.input == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        source = Path(args.input)
-        if not source.is_file():
-            raise FileNotFoundError(f"input file {source} does not exist")
-        lines = source.read_text(encoding="utf-8").splitlines()
-    texts = [line for line in lines if line.strip()]
-    if not texts:
-        raise DataError("no text to label: give one text per line")
+    texts = read_texts(args.input, args.text_columns or ["text"], args.id_column)
+    if not texts.texts:
+        raise DataError(f"{args.input}: no text to label")
     if args.max_length:
         recipe = {**recipe, "max_length": args.max_length}
-    probabilities = _probabilities(model, tokenizer, texts, args.batch_size, recipe)
+    probabilities = _probabilities(model, tokenizer, texts.texts, args.batch_size, recipe)
     names = model.config.tree.names
     threshold = _threshold(args.model, args.threshold, model.config.tree)
     predictions = label_predictions(
         model, probabilities, threshold, consistent=not args.inconsistent
     )
-    for labels, row in zip(predictions, probabilities, strict=True):
-        probabilities_by_label = {
-            name: round(float(p), 6) for name, p in zip(names, row, strict=True)
-        }
-        print(
-            json.dumps(
-                {"labels": labels, "probabilities": probabilities_by_label}, ensure_ascii=False
-            )
-        )
+    records = prediction_records(texts, predictions, probabilities, names, args.top_k)
+    write_records(records, args.output, names, args.top_k)
+    if args.output:
+        print(f"wrote {len(records)} predictions to {args.output}")
     return 0
 
 
@@ -661,6 +676,7 @@ def _load_model(path: str, device: str = "cpu"):
     import torch
     import yaml
     from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     from mlcl_text.modeling import MLCLModel
 
@@ -669,8 +685,12 @@ def _load_model(path: str, device: str = "cpu"):
         raise FileNotFoundError(f"{folder} is not a trained model folder (no config.json)")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = MLCLModel.from_pretrained(folder).to(device)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar before one-line output
+    try:
+        model = MLCLModel.from_pretrained(folder).to(device)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+    finally:
+        hf_logging.enable_progress_bar()
     recipe_file = folder / "recipe.yaml"
     recipe = (
         yaml.safe_load(recipe_file.read_text(encoding="utf-8")) if recipe_file.is_file() else {}

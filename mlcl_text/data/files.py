@@ -83,7 +83,7 @@ def load_files(
         parsed = {_canonical_split(name) or name: rows for name, rows in parsed.items()}
     else:
         files = _split_files(path, {"train": train, "validation": validation, "test": test})
-        parsed = {split: reader.parse(str(file), _read_rows(file)) for split, file in files.items()}
+        parsed = {split: reader.parse(str(file), read_rows(file)) for split, file in files.items()}
     if "train" not in parsed:
         raise DataError("no training split found (give train=..., or a folder with a train.* file)")
     parsed = _carve_missing(parsed, holdout_fractions, seed)
@@ -169,17 +169,15 @@ class _RowParser:
         missing = [c for c in [*self.columns, self.label_column] if c not in row]
         if missing:
             raise _row_error(source, number, "missing column", f"missing column(s) {missing}")
-        parts = [
-            str(row[c]).strip() for c in self.columns if row[c] is not None and str(row[c]).strip()
-        ]
-        if not parts:
+        text = join_columns(row, self.columns)
+        if not text:
             raise _row_error(source, number, "empty text", "empty text")
         labels = self._labels(source, number, row[self.label_column])
         if self.tree is not None:
             unknown = [label for label in labels if label not in self.tree]
             if unknown:
                 raise _row_error(source, number, "unknown label", f"unknown label {unknown[0]!r}")
-        record = {"text": "\n\n".join(parts), "labels": labels}
+        record = {"text": text, "labels": labels}
         record["id"] = (
             str(row["id"]) if row.get("id") is not None else f"{Path(source).name}:{number}"
         )
@@ -223,11 +221,17 @@ def _unique_keys(path: Path):
     return build
 
 
+def join_columns(row: dict[str, Any], columns: Sequence[str]) -> str:
+    """The non-empty values of ``columns`` (in that order), joined by a blank line."""
+    parts = [str(row[c]).strip() for c in columns if row.get(c) is not None]
+    return "\n\n".join(part for part in parts if part)
+
+
 def _row_error(source: str, number: int, reason: str, detail: str) -> DataError:
     return DataError(f"{source}, row {number}: {detail}", reason=reason)
 
 
-def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row number, row)``; for CSV/TSV the number is the line, the header being line 1."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
