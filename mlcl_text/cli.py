@@ -762,7 +762,9 @@ def _print_summary(output_dir: Path, metrics: dict) -> None:
     print(f"model, tokenizer and metrics written to {output_dir}")
     threshold = metrics.get("thresholds", {}).get("global")
     if threshold is not None:
-        print(f"  decision threshold (tuned on validation): {threshold:.2f}")
+        tuned = metrics["thresholds"].get("tuned_on")
+        how = f"tuned on {tuned}" if tuned else "not tuned: the default"
+        print(f"  decision threshold ({how}): {threshold:.2f}")
     for split in ("validation", "test"):
         if split not in metrics:
             continue

@@ -25,7 +25,7 @@ from transformers import AutoTokenizer, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from mlcl_text.coverage import BatchSetup, measure_coverage
-from mlcl_text.data import is_restricted, load
+from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
 from mlcl_text.evaluation import LOG_HISTORY_FILE, PLOT_FILES, PLOTS_DIR, evaluate_run
 from mlcl_text.hierarchy import LabelTree
@@ -63,16 +63,26 @@ def train_from_recipe(
     resume = resume or recipe.training.get("resume_from_checkpoint") or None
     checkpoint = resolve_checkpoint(output_dir, resume) if resume else None
     main_process = PartialState().is_main_process  # under torchrun/accelerate only one writes
-    if main_process and checkpoint is None:
-        prepare_output_dir(output_dir, overwrite)
-    data, tree = prepare_data(recipe, output_dir if main_process else None)
-    if main_process:
+    if checkpoint is None:
+        check_output_dir(output_dir, overwrite)
+    data, tree, subset = load_recipe_data(recipe)
+    check_split_sizes(data, recipe)
+    if main_process:  # the recipe and its data are valid: only now is the folder touched
+        if checkpoint is None:
+            remove_stale_files(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        if subset is not None:
+            subset.save(output_dir / "subset.json", overwrite=True)
         recipe.save(output_dir / "recipe.yaml")
 
     tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
     encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
     has_validation = len(encoded["validation"]) > 0
-    no_validation = {"eval_strategy": "no", "load_best_model_at_end": False}
+    no_validation = {
+        "eval_strategy": "no",
+        "load_best_model_at_end": False,
+        "early_stopping_patience": 0,
+    }
     args = recipe.training_arguments(**({} if has_validation else no_validation))
     if main_process and recipe.heads:
         for line in head_coverage_lines(recipe, tree, encoded["train"], args):
@@ -150,6 +160,25 @@ def train_from_recipe(
     return TrainingResult(output_dir, metrics)
 
 
+def check_split_sizes(data: DatasetDict, recipe: Recipe) -> None:
+    """A training split of fewer than two documents is an error; an empty validation split
+    (nothing to tune thresholds or select checkpoints on) or test split is a warning."""
+    where = recipe.source or "recipe"
+    if len(data["train"]) < 2:
+        raise DataError(
+            f"{where}: the training split holds {len(data['train'])} document(s) after the "
+            "subset; training needs at least 2"
+        )
+    if len(data["validation"]) == 0:
+        logger.warning(
+            "%s: no validation documents: the decision threshold stays at 0.5 and no "
+            "checkpoint is selected",
+            where,
+        )
+    if len(data["test"]) == 0:
+        logger.warning("%s: no test documents: metrics.json has no test scores", where)
+
+
 class RunExistsError(RecipeError):
     """The output folder already holds a run that training would overwrite."""
 
@@ -160,9 +189,9 @@ RUN_FILES = ("metrics.json", "recipe.yaml", "subset.json", THRESHOLDS_FILE, "rep
 STALE_PATTERNS = ("checkpoint-*", CONTRASTIVE_STAGE_DIR, "evaluation-*", "metrics-*.json")
 
 
-def prepare_output_dir(output_dir: Path, overwrite: bool) -> None:
-    """Create ``output_dir``; refuse one that holds a run unless ``overwrite``, in which case
-    the old run's stale files (checkpoints, evaluations, its subset) are removed first."""
+def check_output_dir(output_dir: Path, overwrite: bool) -> None:
+    """Refuse an ``output_dir`` that holds a run (:class:`RunExistsError`) unless
+    ``overwrite``; nothing is written."""
     found = sorted(
         {p.name for p in output_dir.glob("checkpoint-*")}
         | {name for name in (*RUN_FILES, "config.json") if (output_dir / name).exists()}
@@ -173,12 +202,14 @@ def prepare_output_dir(output_dir: Path, overwrite: bool) -> None:
             f"{', ...' if len(found) > 4 else ''}): pass --overwrite to replace it, --resume to "
             "continue it, or --set output_dir=... for a new folder"
         )
-    if found:
-        for pattern in STALE_PATTERNS:
-            for path in output_dir.glob(pattern):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-        (output_dir / "subset.json").unlink(missing_ok=True)
-    output_dir.mkdir(parents=True, exist_ok=True)
+
+
+def remove_stale_files(output_dir: Path) -> None:
+    """Remove what an earlier run left that a new one would not replace: its checkpoints,
+    its evaluations and its subset index."""
+    for pattern in (*STALE_PATTERNS, "subset.json"):
+        for path in output_dir.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def resolve_checkpoint(output_dir: Path, resume: str | bool) -> str:
@@ -205,23 +236,31 @@ def head_coverage_lines(recipe: Recipe, tree: LabelTree, train, args) -> list[st
 
 
 def prepare_data(recipe: Recipe, output_dir: Path | None = None) -> tuple[DatasetDict, LabelTree]:
-    """The recipe's data: its loader's splits, the training subset applied (its index file
-    saved as ``output_dir/subset.json`` when ``output_dir`` is given) and the evaluation
-    splits cut to ``max_eval_samples``. Training and the baselines read data through this."""
+    """The recipe's data (:func:`load_recipe_data`), the subset's index file saved as
+    ``output_dir/subset.json`` when ``output_dir`` is given. Training and the baselines read
+    data through this."""
+    data, tree, subset = load_recipe_data(recipe)
+    if subset is not None and output_dir is not None:
+        subset.save(output_dir / "subset.json", overwrite=True)
+    return data, tree
+
+
+def load_recipe_data(recipe: Recipe) -> tuple[DatasetDict, LabelTree, Any]:
+    """``(splits, tree, subset or None)``: the loader's splits, the training subset applied
+    and the evaluation splits cut to ``max_eval_samples``; nothing is written."""
     data, tree = load(recipe.dataset, recipe.dataset_path, **recipe.dataset_options)
+    subset = None
     if recipe.subset:
         from mlcl_text.data.subsets import make_subset
 
         subset = make_subset(dict(recipe.subset), data["train"], tree)
-        if output_dir is not None:
-            subset.save(output_dir / "subset.json", overwrite=True)
         data["train"] = subset.apply(data["train"])
         if subset.unreachable:
             logger.warning("labels below the requested count: %s", subset.unreachable)
     if recipe.max_eval_samples is not None:
         for split in ("validation", "test"):
             data[split] = data[split].select(range(min(recipe.max_eval_samples, len(data[split]))))
-    return data, tree
+    return data, tree, subset
 
 
 def score_splits(
@@ -235,7 +274,8 @@ def score_splits(
     Trained models and the baselines are scored by this one function."""
     scored = scored_label_ids(tree, recipe.metric_labels)
     thresholds = Thresholds()
-    if recipe.tune_thresholds and "validation" in probabilities:
+    tuned = recipe.tune_thresholds and "validation" in probabilities
+    if tuned:
         thresholds = Thresholds.tune(
             truths["validation"],
             probabilities["validation"],
@@ -255,6 +295,7 @@ def score_splits(
     metrics["thresholds"] = {
         "global": thresholds.global_threshold,
         "per_label": thresholds.per_label is not None,
+        "tuned_on": "validation" if tuned else None,
     }
     return thresholds, metrics
 

@@ -76,3 +76,32 @@ def test_resume_needs_a_checkpoint(tmp_path, model_dir, data_dir, capsys):
     assert "holds no checkpoint-* folder" in capsys.readouterr().err
     assert main(["train", str(path), "--resume", str(tmp_path / "nowhere")]) == 2
     assert "is not a checkpoint folder" in capsys.readouterr().err
+
+
+def test_bad_splits_fail_before_the_folder_is_touched(tmp_path, model_dir, data_dir, capsys):
+    empty, single = tmp_path / "empty", tmp_path / "single"
+    for folder, text in ((empty, ""), (single, '{"text": "one doc", "labels": ["CS"]}\n')):
+        folder.mkdir()
+        (folder / "train.jsonl").write_text(text)
+    for folder, message in ((empty, "train.jsonl: no rows"), (single, "holds 1 document(s)")):
+        path = recipe(tmp_path, model_dir, data_dir, f"run-{folder.name}", dataset_path=str(folder))
+        assert main(["train", str(path)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert message in error and len(error.splitlines()) == 1
+        assert not (tmp_path / f"run-{folder.name}").exists()
+
+
+def test_no_validation_split_is_said_and_nothing_claims_a_tuning(
+    tmp_path, model_dir, data_dir, capsys, caplog
+):
+    few = tmp_path / "few"
+    few.mkdir()
+    rows = [{"text": f"text {i}", "labels": ["CS/ML" if i % 2 else "Bio"]} for i in range(2)]
+    (few / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path = recipe(tmp_path, model_dir, data_dir, dataset_path=str(few), max_steps=1)
+    assert main(["train", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "decision threshold (not tuned: the default): 0.50" in out and "tuned on" not in out
+    assert "no validation documents" in caplog.text
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["thresholds"]["tuned_on"] is None

@@ -84,6 +84,9 @@ def load_files(
     else:
         files = _split_files(path, {"train": train, "validation": validation, "test": test})
         parsed = {split: reader.parse(str(file), read_rows(file)) for split, file in files.items()}
+        empty = [str(files[split]) for split, rows in parsed.items() if not rows]
+        if empty:
+            raise DataError(f"{empty[0]}: no rows (an empty split file)")
     if "train" not in parsed:
         raise DataError("no training split found (give train=..., or a folder with a train.* file)")
     parsed = _carve_missing(parsed, holdout_fractions, seed)
