@@ -26,6 +26,7 @@ from transformers import EarlyStoppingCallback, EvalPrediction, Trainer, Trainin
 
 from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
 from mlcl_text.metrics import evaluate_predictions
+from mlcl_text.progress import use_readable_output
 from mlcl_text.sampling import SAMPLERS, LabelBatchSampler, sampling_view
 from mlcl_text.thresholds import tune_global_threshold
 
@@ -263,6 +264,7 @@ class MLCLTrainer(Trainer):
         if model is not None:
             _set_stage_trainable(model, stage)
         super().__init__(*args, **kwargs)
+        use_readable_output(self, stage)
         self.stage = stage
         config = self.model.config
         if self.compute_metrics is None:
