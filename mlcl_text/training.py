@@ -67,6 +67,7 @@ def train_from_recipe(
         check_output_dir(output_dir, overwrite)
     data, tree, subset = load_recipe_data(recipe)
     check_split_sizes(data, recipe)
+    check_heads_fit(recipe, tree)
     if main_process:  # the recipe and its data are valid: only now is the folder touched
         if checkpoint is None:
             remove_stale_files(output_dir)
@@ -177,6 +178,27 @@ def check_split_sizes(data: DatasetDict, recipe: Recipe) -> None:
         )
     if len(data["test"]) == 0:
         logger.warning("%s: no test documents: metrics.json has no test scores", where)
+
+
+def check_heads_fit(recipe: Recipe, tree: LabelTree) -> None:
+    """The recipe's heads and sampler level against the data's tree (levels that exist,
+    label names that are in it): a :class:`RecipeError` naming the recipe and the head."""
+    where = recipe.source or "recipe"
+    level = recipe.training.get("sampler_level")
+    if level is not None and not 1 <= level <= tree.num_levels:
+        raise RecipeError(
+            f"{where}: sampler_level {level} is not a level of the data's tree "
+            f"(1..{tree.num_levels})"
+        )
+    for spec in recipe.head_specs():
+        if spec.level is not None and spec.level > tree.num_levels:
+            raise RecipeError(
+                f"{where}: head {spec.name!r}: level {spec.level}, but the data's tree has "
+                f"{tree.num_levels} level(s)"
+            )
+        unknown = [name for name in spec.labels or [] if name not in tree]
+        if unknown:
+            raise RecipeError(f"{where}: head {spec.name!r}: unknown label {unknown[0]!r}")
 
 
 class RunExistsError(RecipeError):

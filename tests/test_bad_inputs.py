@@ -42,6 +42,26 @@ CASES = {
         [],
         "unknown label 'Physics'",
     ),
+    "a head level deeper than the tree": (
+        {"heads": [{"name": "deep", "positives": "all", "level": 3}]},
+        [],
+        "head 'deep': level 3, but the data's tree has 2 level(s)",
+    ),
+    "a head level of 0": (
+        {"heads": [{"name": "zero", "positives": "all", "level": 0}]},
+        [],
+        "head 'zero': level is a tree depth >= 1",
+    ),
+    "a head on an unknown label": (
+        {"heads": [{"name": "bio", "positives": "any", "labels": ["Physics"]}]},
+        [],
+        "head 'bio': unknown label 'Physics'",
+    ),
+    "a sampler level deeper than the tree": (
+        {"batch_sampler": "labels", "samples_per_label": 2, "sampler_level": 4},
+        [],
+        "sampler_level 4 is not a level",
+    ),
     "training into a finished run": ({"output_dir": "{earlier}"}, [], "already holds a run"),
     "resuming without a checkpoint": ({}, ["--resume"], "holds no checkpoint-* folder"),
     "a recipe file that does not exist": (

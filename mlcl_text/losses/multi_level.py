@@ -75,6 +75,12 @@ class ContrastiveHeadSpec:
             raise ValueError(
                 f"head {self.name!r}: positives must be one of {HEAD_POSITIVES}, got {self.positives!r}"
             )
+        if self.level is not None and (
+            isinstance(self.level, bool) or not isinstance(self.level, int) or self.level < 1
+        ):
+            raise ValueError(
+                f"head {self.name!r}: level is a tree depth >= 1 (1 = roots), got {self.level!r}"
+            )
         if self.level is not None and self.labels is not None:
             raise ValueError(f"head {self.name!r}: give either level or labels, not both")
         if self.positives in _HIERARCHICAL and (self.level is not None or self.labels is not None):
