@@ -232,6 +232,22 @@ _LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
     "weight_decay": (0.0, True),
     "classifier_dropout": (0.0, True),
     "memory_size": (0, True),
+    "warmup_steps": (0.0, True),
+    "logging_steps": (0.0, False),
+    "save_steps": (0.0, False),
+    "eval_steps": (0.0, False),
+    "save_total_limit": (1, True),
+    "max_grad_norm": (0.0, True),
+    "seed": (0, True),
+    "dataloader_num_workers": (0, True),
+    "contrastive_weight": (0.0, True),
+    "classification_weight": (0.0, True),
+    "contrastive_warmup_steps": (0, True),
+    "contrastive_stage_steps": (0, True),
+    "contrastive_stage_epochs": (0.0, True),
+    "samples_per_label": (2, True),
+    "early_stopping_patience": (0, True),
+    "classifier_fit_c": (0.0, False),
 }
 
 

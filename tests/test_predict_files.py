@@ -37,7 +37,9 @@ def test_jsonl_rows_keep_their_ids_and_line_breaks(run, tmp_path, capsys, monkey
     # the second text alone on stdin: the same probabilities, read by the same path
     monkeypatch.setattr("sys.stdin", io.StringIO(TEXTS[1] + "\n"))
     (alone,) = _predict(capsys, run, "-", "--threshold", "0.0")
-    assert alone["probabilities"] == records[1]["probabilities"] and "id" not in alone
+    assert "id" not in alone and alone["labels"] == records[1]["labels"]
+    for name, value in alone["probabilities"].items():  # padding in a batch moves the 6th digit
+        assert value == pytest.approx(records[1]["probabilities"][name], abs=1e-5)
 
 
 def test_csv_with_several_text_columns_top_k_and_a_csv_output(run, tmp_path, capsys):

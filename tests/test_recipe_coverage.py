@@ -76,3 +76,19 @@ def test_every_head_has_positives(path):
     assert coverage
     failing = [h.summary() for h in coverage if h.status == "zero" or h.with_positive < MIN_SHARE]
     assert not failing, "\n".join(failing)
+
+
+@pytest.mark.parametrize("path", recipes_with_heads(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_inspect_runs_on_every_shipped_recipe(path, capsys):
+    """Real data where it is here (the embedded debtags set), one clear line where it is not."""
+    from mlcl_text.cli import main
+
+    code = main(["inspect", str(path), "--steps", "3"])
+    captured = capsys.readouterr()
+    shipped = load_recipe(path, CPU)
+    if shipped.dataset == "debtags":
+        assert code == 0 and "| head |" in captured.out, captured.err
+    else:  # the data folder is named
+        error = captured.err.strip()
+        assert code == 2 and len(error.splitlines()) == 1, error
+        assert error.startswith("mlcl-text: error: ") and shipped.dataset_path in error, error

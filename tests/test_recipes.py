@@ -98,6 +98,9 @@ def test_overrides_reach_into_mappings(tmp_path):
             "per_device_train_batch_size must be >= 1, got 0",
         ),
         ({"model_name_or_path": "x", "max_length": 4}, "max_length must be >= 8"),
+        ({"model_name_or_path": "x", "warmup_steps": -1}, "warmup_steps must be >= 0"),
+        ({"model_name_or_path": "x", "logging_steps": 0}, "logging_steps must be > 0"),
+        ({"model_name_or_path": "x", "samples_per_label": 1}, "samples_per_label must be >= 2"),
         ({"model_name_or_path": "x", "classifier_dropout": 1.0}, "classifier_dropout must be < 1"),
         (
             {"model_name_or_path": "x", "heads": [{"name": "a", "temperature": 0}]},

@@ -105,3 +105,34 @@ def test_no_validation_split_is_said_and_nothing_claims_a_tuning(
     assert "no validation documents" in caplog.text
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["thresholds"]["tuned_on"] is None
+
+
+def test_resume_after_a_real_kill_9(tmp_path, model_dir, data_dir):
+    """A training process killed with SIGKILL after its first checkpoint, then resumed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = {"max_steps": 90, "save_strategy": "steps", "save_steps": 30, "logging_steps": 30}
+    killed = recipe(tmp_path, model_dir, data_dir, "killed", **settings)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlcl_text", "train", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    state = tmp_path / "killed" / "checkpoint-30" / "trainer_state.json"
+    deadline = time.monotonic() + 240
+    while not state.is_file() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert state.is_file() and not (tmp_path / "killed" / "metrics.json").exists()
+    assert main(["train", str(killed), "--resume"]) == 0
+    assert main(["train", str(recipe(tmp_path, model_dir, data_dir, "whole", **settings))]) == 0
+    whole = load_file(tmp_path / "whole" / "model.safetensors")
+    resumed = load_file(tmp_path / "killed" / "model.safetensors")
+    for key in whole:
+        assert whole[key].equal(resumed[key]), key
