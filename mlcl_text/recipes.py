@@ -30,6 +30,7 @@ import dataclasses
 import difflib
 import functools
 import re
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,30 +258,40 @@ def _type_hints() -> dict[str, Any]:
 
 
 def _check_type(key: str, value: Any, where: str) -> None:
-    """A value of a bool, int, float or str key (or of one that may be None) of the wrong type
-    is an error naming the key; keys of other types are left to their consumers."""
+    """A value of the wrong type for its key (a bool, number, string, list or mapping, or
+    ``None`` where the key allows it) is an error naming the key. Keys whose type is anything
+    else (an enum given as its name, say) are left to their consumers."""
     expected = _type_hints().get(key)
     if expected is None:
         return
-    options = set(typing.get_args(expected)) if typing.get_args(expected) else {expected}
-    if value is None:
-        if type(None) not in options and options <= {bool, int, float, str}:
-            raise RecipeError(f"{where}: {key} needs a value, got nothing")
+    members = (
+        typing.get_args(expected)
+        if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union
+        else (expected,)
+    )
+    allowed = {typing.get_origin(m) or m for m in members}
+    if not allowed <= {bool, int, float, str, list, dict, type(None)}:
         return
-    simple = options & {bool, int, float, str}
-    if not simple or len(options - {type(None)}) != len(simple):
-        return  # dicts, lists, enums: checked where they are used
-    if isinstance(value, bool):
-        ok = bool in simple
+    names = {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }
+    if value is None:
+        ok = type(None) in allowed
+    elif isinstance(value, bool):
+        ok = bool in allowed
     elif isinstance(value, int):
-        ok = bool(simple & {int, float})
-    elif isinstance(value, float):
-        ok = float in simple
+        ok = bool(allowed & {int, float})
     else:
-        ok = isinstance(value, str) and str in simple
+        ok = any(isinstance(value, t) for t in allowed - {bool, int, type(None)})
     if not ok:
-        names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
-        kind = " or ".join(names[t] for t in (bool, int, float, str) if t in simple)
+        if value is None:
+            raise RecipeError(f"{where}: {key} needs a value, got nothing")
+        kind = " or ".join(names[t] for t in names if t in allowed)
         raise RecipeError(f"{where}: {key} must be {kind}, got {value!r}")
 
 
