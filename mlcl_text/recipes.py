@@ -249,6 +249,19 @@ _LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
     "samples_per_label": (2, True),
     "early_stopping_patience": (0, True),
     "classifier_fit_c": (0.0, False),
+    "max_steps": (-1, True),
+    "eval_accumulation_steps": (1, True),
+    "adam_beta1": (0.0, True),
+    "adam_beta2": (0.0, True),
+    "adam_epsilon": (0.0, False),
+    "label_smoothing_factor": (0.0, True),
+}
+#: key → exclusive upper bound
+_UPPER_BOUNDS: dict[str, float] = {
+    "classifier_dropout": 1.0,
+    "adam_beta1": 1.0,
+    "adam_beta2": 1.0,
+    "label_smoothing_factor": 1.0,
 }
 
 
@@ -303,8 +316,9 @@ def _check_range(key: str, value: Any, where: str) -> None:
     if isinstance(value, int | float) and not (value >= lowest if inclusive else value > lowest):
         relation = ">=" if inclusive else ">"
         raise RecipeError(f"{where}: {key} must be {relation} {lowest:g}, got {value!r}")
-    if key == "classifier_dropout" and isinstance(value, int | float) and value >= 1:
-        raise RecipeError(f"{where}: classifier_dropout must be < 1, got {value!r}")
+    upper = _UPPER_BOUNDS.get(key)
+    if upper is not None and isinstance(value, int | float) and value >= upper:
+        raise RecipeError(f"{where}: {key} must be < {upper:g}, got {value!r}")
 
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")

@@ -100,6 +100,8 @@ def test_overrides_reach_into_mappings(tmp_path):
         ({"model_name_or_path": "x", "max_length": 4}, "max_length must be >= 8"),
         ({"model_name_or_path": "x", "warmup_steps": -1}, "warmup_steps must be >= 0"),
         ({"model_name_or_path": "x", "heads": "sd"}, "heads must be a list, got 'sd'"),
+        ({"model_name_or_path": "x", "adam_beta2": 1.0}, "adam_beta2 must be < 1, got 1.0"),
+        ({"model_name_or_path": "x", "max_steps": -2}, "max_steps must be >= -1"),
         ({"model_name_or_path": "x", "dataset_options": [1]}, "dataset_options must be a mapping"),
         ({"model_name_or_path": "x", "subset": 5}, "subset must be a mapping, got 5"),
         ({"model_name_or_path": "x", "logging_steps": 0}, "logging_steps must be > 0"),
