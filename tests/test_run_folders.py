@@ -115,13 +115,16 @@ def test_resume_after_a_real_kill_9(tmp_path, model_dir, data_dir):
     import sys
     import time
 
+    import torch
+
     settings = {"max_steps": 90, "save_strategy": "steps", "save_steps": 30, "logging_steps": 30}
     killed = recipe(tmp_path, model_dir, data_dir, "killed", **settings)
     process = subprocess.Popen(
         [sys.executable, "-m", "mlcl_text", "train", str(killed)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        # as many threads as this process: float sums depend on how the work is split
+        env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())},
     )
     state = tmp_path / "killed" / "checkpoint-30" / "trainer_state.json"
     deadline = time.monotonic() + 240
