@@ -127,8 +127,8 @@ class HeadCoverage:
             return line + " -- WARNING: its loss is identically zero, it trains nothing"
         if self.status == "starved":
             return line + (
-                f" -- WARNING: starved (< {STARVED_SHARE:.0%}); try batch_sampler: labels, "
-                "contrastive_views: 2, memory_size or a larger batch"
+                f" -- WARNING: starved (< {STARVED_SHARE:.0%}); try memory_size, a larger "
+                "batch, contrastive_views: 2 or batch_sampler: labels"
             )
         return line
 

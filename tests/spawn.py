@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -31,3 +32,23 @@ def spawn_workers(worker: Callable, args: tuple, nprocs: int, timeout_s: float, 
             pytest.fail(
                 f"the {nprocs} {what} did not finish within {timeout_s:.0f} s (a collective probably hangs)"
             )
+
+
+def join_as_rank(rank: int, port: int, world_size: int) -> None:
+    """Set the environment through which the Trainer (accelerate's ``PartialState``) builds the
+    gloo process group for this spawned worker, on one thread over the loopback device."""
+    import torch
+
+    os.environ.update(
+        {
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "WORLD_SIZE": str(world_size),
+            "LOCAL_WORLD_SIZE": str(world_size),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "OMP_NUM_THREADS": "1",
+            "GLOO_SOCKET_IFNAME": "lo",
+        }
+    )
+    torch.set_num_threads(1)

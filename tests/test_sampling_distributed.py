@@ -8,7 +8,6 @@ the same ``(seed, epoch)`` order; the batches of one step share no document.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ import torch
 
 from mlcl_text.sampling import LabelBatchSampler, sampling_view
 from tests.conftest import TINY_BERT
-from tests.spawn import free_port, spawn_workers
+from tests.spawn import free_port, join_as_rank, spawn_workers
 from tests.test_trainer import TREE, make_args, make_model, separable_dataset, trainer_for
 
 pytestmark = pytest.mark.distributed
@@ -36,19 +35,7 @@ def _rows_per_batch(trainer, data) -> list[list[int]]:
 
 
 def _worker(rank: int, port: int, workdir: str) -> None:
-    os.environ.update(
-        {
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": str(port),
-            "WORLD_SIZE": str(WORLD_SIZE),
-            "LOCAL_WORLD_SIZE": str(WORLD_SIZE),
-            "RANK": str(rank),
-            "LOCAL_RANK": str(rank),
-            "OMP_NUM_THREADS": "1",
-            "GLOO_SOCKET_IFNAME": "lo",
-        }
-    )
-    torch.set_num_threads(1)
+    join_as_rank(rank, port, WORLD_SIZE)
     data = separable_dataset(ROWS, seed=3)
     args = make_args(
         Path(workdir) / f"out{rank}",

@@ -23,7 +23,6 @@ within 3e-7 (``ATOL`` is 1e-5): float32 round-off of the different reduction ord
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ from mlcl_text import MLCLModel
 from mlcl_text.losses import ContrastiveHeadSpec
 from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
 from tests.conftest import TINY_BERT
-from tests.spawn import free_port, spawn_workers
+from tests.spawn import free_port, join_as_rank, spawn_workers
 from tests.test_trainer import TREE, separable_dataset
 
 pytestmark = pytest.mark.distributed
@@ -108,20 +107,7 @@ def _train(encoder_dir: str, output_dir: str, batch_size: int) -> tuple[dict, li
 
 
 def _worker(rank: int, port: int, workdir: str) -> None:
-    # the Trainer (accelerate's PartialState) builds the gloo process group from these
-    os.environ.update(
-        {
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": str(port),
-            "WORLD_SIZE": str(WORLD_SIZE),
-            "LOCAL_WORLD_SIZE": str(WORLD_SIZE),
-            "RANK": str(rank),
-            "LOCAL_RANK": str(rank),
-            "OMP_NUM_THREADS": "1",
-            "GLOO_SOCKET_IFNAME": "lo",
-        }
-    )
-    torch.set_num_threads(1)
+    join_as_rank(rank, port, WORLD_SIZE)
     workdir_path = Path(workdir)
     weights, history = _train(
         str(workdir_path / "encoder"),
