@@ -7,8 +7,8 @@ from typing import Any
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.losses.multi_level import ContrastiveHeadSpec
 
 POOLINGS = ("cls", "mean", "pooler")
 SEGMENT_POOLINGS = ("max", "mean")
@@ -28,7 +28,7 @@ class MLCLConfig(PreTrainedConfig):
         label_tree: ``LabelTree.to_dict()`` of the labels.
         pooling: ``"cls"`` (first token), ``"mean"`` (masked mean of tokens) or ``"pooler"``
             (the encoder's pooler output, as ``*ForSequenceClassification`` models use).
-        heads: projection heads, each a :class:`~mlcl_text.losses.ContrastiveHeadSpec` dict.
+        heads: projection heads, each a :class:`~mlcl_text.head_spec.ContrastiveHeadSpec` dict.
         classifier_dropout: dropout before the classifier.
         max_segments: split each text into up to this many encoder-length segments (1 = off).
         segment_pooling: ``"max"`` or ``"mean"`` over the segment vectors of a document.

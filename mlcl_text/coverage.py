@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.losses.multi_level import ContrastiveHeadSpec, MultiLevelContrastiveLoss
+from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
 from mlcl_text.sampling import LabelBatchSampler, sampling_view
 
 #: below this share of anchors with a positive a head is reported as starved

@@ -14,8 +14,8 @@ from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from mlcl_text.configuration import MLCLConfig
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.losses.multi_level import ContrastiveHeadSpec
 
 ADAPTER_HEAD_FILE = "head.safetensors"
 # config settings that from_adapter carries over (the label tree, heads and LoRA go separately)

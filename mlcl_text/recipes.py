@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from mlcl_text.losses.multi_level import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.metrics import METRIC_LABELS
 from mlcl_text.trainer import MLCLTrainingArguments
 
