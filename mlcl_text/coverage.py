@@ -55,7 +55,7 @@ class BatchSetup:
 
     @classmethod
     def from_arguments(cls, args, processes: int = 1) -> BatchSetup:
-        """The setup of :class:`~mlcl_text.trainer.MLCLTrainingArguments` on ``processes``."""
+        """The setup of :class:`~mlcl_text.training_args.MLCLTrainingArguments` on ``processes``."""
         return cls(
             batch_size=args.per_device_train_batch_size,
             processes=processes,

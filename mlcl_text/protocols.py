@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from mlcl_text.probe import fit_logistic_classifier
-from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
+from mlcl_text.trainer import MLCLTrainer
+from mlcl_text.training_args import MLCLTrainingArguments
 
 CONTRASTIVE_STAGE_DIR = "contrastive-stage"
 

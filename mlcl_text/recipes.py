@@ -1,7 +1,7 @@
 """YAML recipes: one file per data set and method, flat keys grouped by comment headers.
 
 A recipe holds model keys, data keys, loss keys and any ``TrainingArguments`` /
-:class:`~mlcl_text.trainer.MLCLTrainingArguments` field (transformers 5 names)::
+:class:`~mlcl_text.training_args.MLCLTrainingArguments` field (transformers 5 names)::
 
     # model
     model_name_or_path: bert-base-uncased
@@ -40,7 +40,7 @@ import yaml
 
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.metrics import METRIC_LABELS
-from mlcl_text.trainer import MLCLTrainingArguments
+from mlcl_text.training_args import MLCLTrainingArguments
 
 
 class _Loader(yaml.SafeLoader):
