@@ -12,10 +12,11 @@ import logging
 import sys
 from pathlib import Path
 
-from mlcl_text.baselines import BASELINES, BaselineError
+from mlcl_text import cli_parser
+from mlcl_text.baselines import BaselineError
 from mlcl_text.compare import CompareError
 from mlcl_text.data.registry import DataError
-from mlcl_text.export import FORMS, NotExportableError
+from mlcl_text.export import NotExportableError
 from mlcl_text.recipes import RecipeError
 
 USER_ERRORS = (
@@ -49,261 +50,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mlcl-text",
-        description="Multi-label and hierarchical text classification with supervised contrastive learning.",
-    )
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    train = commands.add_parser("train", help="train a model from a YAML recipe")
-    train.add_argument("recipe", help="recipe file (see recipes/)")
-    _add_set_option(train, "override a recipe key (repeatable), e.g. --set learning_rate=3e-5")
-    train.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace a run already in the recipe's output_dir (refused otherwise)",
-    )
-    train.add_argument(
-        "--resume",
-        nargs="?",
-        const=True,
-        default=None,
-        metavar="CHECKPOINT",
-        help="continue from CHECKPOINT, or from the latest checkpoint-* in output_dir",
-    )
-    train.set_defaults(run=run_train)
-
-    inspect = commands.add_parser(
-        "inspect",
-        help="report how many positives each contrastive head finds in the recipe's batches",
-    )
-    inspect.add_argument("recipe", help="recipe file (see recipes/)")
-    _add_set_option(inspect, "override a recipe key (repeatable), e.g. --set memory_size=1024")
-    inspect.add_argument(
-        "--steps", type=int, default=50, help="training steps sampled (default: 50)"
-    )
-    inspect.add_argument(
-        "--processes",
-        type=int,
-        default=1,
-        help="processes the run will train on (accelerate launch / torchrun; default: 1)",
-    )
-    inspect.set_defaults(run=run_inspect)
-
-    evaluate = commands.add_parser("evaluate", help="score a trained model on a data set split")
-    evaluate.add_argument("model", help="training output folder or exported full model")
-    evaluate.add_argument(
-        "--data",
-        help="a data set name, or a folder/file for the generic loader "
-        "(default: the data set of the model's recipe.yaml)",
-    )
-    evaluate.add_argument("--data-path", help="where a named data set's files are")
-    evaluate.add_argument(
-        "--option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
-    )
-    evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    evaluate.add_argument(
-        "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
-    )
-    evaluate.add_argument("--batch-size", type=int, default=32)
-    evaluate.add_argument(
-        "--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)"
-    )
-    evaluate.add_argument(
-        "--output", help="flat metrics JSON file (default: MODEL/metrics-<split>.json)"
-    )
-    evaluate.add_argument(
-        "--output-dir",
-        help="folder for metrics.json, report.md and plots/ (default: MODEL/evaluation-<split>)",
-    )
-    evaluate.add_argument(
-        "--max-points",
-        type=int,
-        default=2000,
-        help="documents drawn in the 2-D views of the embedding spaces (0: none)",
-    )
-    evaluate.set_defaults(run=run_evaluate)
-
-    predict = commands.add_parser(
-        "predict",
-        help="label texts: the rows of a JSONL/CSV/TSV/Parquet FILE, or one text per line of "
-        "another FILE or of stdin (-, the default)",
-    )
-    predict.add_argument("model", help="training output folder or exported full model")
-    predict.add_argument("input", nargs="?", default="-", metavar="FILE|-")
-    predict.add_argument(
-        "--text-column",
-        dest="text_columns",
-        action="append",
-        default=None,
-        metavar="NAME",
-        help="column holding the text (repeatable: joined by a blank line; default: text)",
-    )
-    predict.add_argument("--id-column", default="id", help="column kept as id (default: id)")
-    predict.add_argument(
-        "--output", help="a .jsonl or .csv file for the predictions (default: JSON lines on stdout)"
-    )
-    predict.add_argument(
-        "--top-k", type=int, help="only the K most probable labels' probabilities, highest first"
-    )
-    predict.add_argument(
-        "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
-    )
-    predict.add_argument(
-        "--inconsistent",
-        action="store_true",
-        help="keep labels whose parent is not predicted (default: hierarchy-consistent)",
-    )
-    predict.add_argument("--batch-size", type=int, default=32)
-    predict.add_argument(
-        "--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)"
-    )
-    predict.add_argument(
-        "--max-length", type=int, default=None, help="default: the model's training max length"
-    )
-    predict.set_defaults(run=run_predict)
-
-    subset = commands.add_parser("subset", help="write few-shot or fraction subset index files")
-    subset.add_argument(
-        "--data", required=True, help="a data set name, or a folder/file for the generic loader"
-    )
-    subset.add_argument("--data-path", help="where a named data set's files are")
-    subset.add_argument(
-        "--option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
-    )
-    subset.add_argument("--method", choices=("k_per_label", "fraction"), default="k_per_label")
-    subset.add_argument("--k", type=int, action="append", help="examples per label (repeatable)")
-    subset.add_argument(
-        "--fraction", type=float, action="append", help="share of the split (repeatable)"
-    )
-    subset.add_argument("--level", type=int, help="only the labels at this tree depth")
-    subset.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    subset.add_argument("--split", default="train", choices=("train", "validation", "test"))
-    subset.add_argument("--output", required=True, help="folder for the index files")
-    subset.set_defaults(run=run_subset)
-
-    export = commands.add_parser("export", help="export a trained model")
-    export.add_argument("model")
-    export.add_argument("--form", choices=FORMS, default="full")
-    export.add_argument("--output", required=True, help="new or empty folder")
-    export.set_defaults(run=run_export)
-
-    push = commands.add_parser(
-        "push", help="export a trained model and push it to the Hugging Face Hub"
-    )
-    push.add_argument("model")
-    push.add_argument("--repo-id", required=True)
-    push.add_argument("--form", choices=FORMS, default="full")
-    push.add_argument("--private", action="store_true", help="create a private repository")
-    push.add_argument(
-        "--data-use-agreement",
-        help="the agreement that allows publishing a model of restricted data",
-    )
-    push.set_defaults(run=run_push)
-
-    compare = commands.add_parser(
-        "compare", help="tabulate finished runs: mean ± std over seeds per method and shots"
-    )
-    compare.add_argument(
-        "runs",
-        nargs="+",
-        metavar="RUN",
-        help="a run folder (with metrics.json), NAME=FOLDER to name its method, or a folder "
-        "searched for run folders (a sweep's output_dir)",
-    )
-    compare.add_argument(
-        "--metric",
-        dest="metrics",
-        action="append",
-        metavar="NAME",
-        help="a metric of metrics.json (repeatable; default: micro_f1, macro_f1, hier_f1)",
-    )
-    compare.add_argument(
-        "--split", default="test", help="scores of this metrics.json entry (default: test)"
-    )
-    compare.add_argument(
-        "--group-by",
-        nargs="+",
-        choices=("method", "shots", "seed"),
-        default=["method", "shots"],
-        help="fields that make a row (default: method shots)",
-    )
-    compare.add_argument("--output", help="folder for comparison.md and comparison.csv")
-    compare.add_argument(
-        "--plot", action="store_true", help="also write metric_vs_shots.png into --output"
-    )
-    compare.set_defaults(run=run_compare)
-
-    baselines = commands.add_parser(
-        "baselines",
-        help="fit TF-IDF, frozen-encoder and SetFit baselines on a recipe's data and score "
-        "them like training does",
-        description="Fit each baseline on the recipe's training split (its subset applied), "
-        "tune thresholds on validation and score validation and test as training does; write "
-        "one run folder per baseline (recipe.yaml, metrics.json, no weights) that the "
-        "compare command reads like a training run. See mlcl_text/baselines.py.",
-    )
-    baselines.add_argument("recipe", help="recipe file (see recipes/): its data, encoder and seed")
-    baselines.add_argument(
-        "--methods",
-        nargs="+",
-        default=list(BASELINES),
-        metavar="METHOD",
-        help=f"baselines to run, of {', '.join(BASELINES)} (default: all; setfit needs "
-        "pip install setfit)",
-    )
-    baselines.add_argument(
-        "--output-dir",
-        help="folder for the run folders DIR/<method>/ (default: the recipe's output_dir "
-        "followed by -baselines)",
-    )
-    _add_set_option(baselines, "override a recipe key (repeatable), e.g. --set max_length=64")
-    baselines.add_argument(
-        "--option",
-        dest="options",
-        action="append",
-        default=[],
-        metavar="METHOD.KEY=VALUE",
-        help="a baseline option (repeatable), e.g. --option frozen.C=0.5 "
-        "--option setfit.num_iterations=5",
-    )
-    baselines.set_defaults(run=run_baselines)
-
-    sweep = commands.add_parser(
-        "sweep",
-        help="train recipes (and fit baselines) × shots × seeds from a sweep spec (resumable), "
-        "then compare",
-    )
-    sweep.add_argument("spec", help="sweep spec YAML (see mlcl_text/sweep.py)")
-    _add_set_option(
-        sweep, "override a key of every recipe (repeatable), after the spec's overrides"
-    )
-    sweep.add_argument(
-        "--keep-going",
-        action="store_true",
-        help="go on with the other cells when one fails (a failed cell is retried next run)",
-    )
-    sweep.set_defaults(run=run_sweep)
-
-    demo = commands.add_parser(
-        "demo", help="fine-tune MiniLM on the embedded debtags set with the MLCL recipe"
-    )
-    demo.add_argument("--output-dir", default="outputs/demo")
-    demo.add_argument(
-        "--overwrite", action="store_true", help="replace an earlier demo run in --output-dir"
-    )
-    _add_set_option(demo, "override a recipe key (repeatable), e.g. --set max_steps=20")
-    demo.set_defaults(run=run_demo)
-    return parser
-
-
-def _add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text
+    """The ``mlcl-text`` parser (:mod:`mlcl_text.cli_parser`), each command bound to its
+    ``run_*`` function."""
+    return cli_parser.build_parser(
+        {
+            "train": run_train,
+            "inspect": run_inspect,
+            "evaluate": run_evaluate,
+            "predict": run_predict,
+            "subset": run_subset,
+            "export": run_export,
+            "push": run_push,
+            "compare": run_compare,
+            "baselines": run_baselines,
+            "sweep": run_sweep,
+            "demo": run_demo,
+        }
     )
 
 

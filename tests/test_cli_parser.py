@@ -1,0 +1,50 @@
+"""``mlcl_text.cli_parser``: one builder per command, shared option blocks built once."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from mlcl_text import cli
+from mlcl_text.cli_parser import COMMANDS, build_parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    return {a.dest: a for a in parser._actions}
+
+
+def test_cli_binds_every_command_to_its_run_function():
+    commands = subcommands(cli.build_parser())
+    assert list(commands) == list(COMMANDS)
+    for name, parser in commands.items():
+        assert parser.get_default("run") is getattr(cli, f"run_{name}")
+
+
+def test_a_command_without_a_runner_is_refused():
+    runners = {name: (lambda args: 0) for name in COMMANDS if name != "push"}
+    with pytest.raises(KeyError, match="push"):
+        build_parser(runners)
+
+
+def test_shared_blocks_give_the_same_options_to_each_command():
+    commands = subcommands(cli.build_parser())
+    evaluate, predict = options(commands["evaluate"]), options(commands["predict"])
+    for dest in ("threshold", "batch_size", "device"):
+        assert (evaluate[dest].default, evaluate[dest].help, evaluate[dest].type) == (
+            predict[dest].default,
+            predict[dest].help,
+            predict[dest].type,
+        )
+    subset = options(commands["subset"])
+    assert subset["data"].required and not evaluate["data"].required
+    assert subset["option"].metavar == evaluate["option"].metavar == "KEY=VALUE"
+    for name in ("train", "inspect", "baselines", "sweep", "demo"):
+        assert options(commands[name])["overrides"].default == []
+    args = cli.build_parser().parse_args(["export", "run", "--output", "out"])
+    assert (args.form, args.run) == ("full", cli.run_export)
