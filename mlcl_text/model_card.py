@@ -1,6 +1,7 @@
 """Model cards for exported models, rendered from the Jinja template in ``model_cards/``.
 
-The card's facts come from the model itself (labels, hierarchy, heads, pooling) and from a
+The card's facts come from the model itself (labels, hierarchy, heads, pooling, and the
+papers of its heads' losses, each loss class's ``citation``) and from a
 :class:`ModelCardInfo` the caller fills (datasets, metrics, training settings); it never
 contains training text.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
+from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss, head_loss_class
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.resources import model_cards_dir
 
@@ -48,35 +50,6 @@ from sentence_transformers import SentenceTransformer
 model = SentenceTransformer("{repo}")
 embeddings = model.encode(["a text to embed"])
 ```""",
-}
-
-CITATIONS = {
-    "mlcl": "Ghanooni et al., multi-level contrastive learning with several projection heads, arXiv 2502.02202",
-    "supcon": "Khosla et al., Supervised Contrastive Learning, NeurIPS 2020",
-    "sd": "Huang, Long & Luo, Similarity-Dissimilarity Loss for Multi-label Supervised Contrastive Learning, "
-    "arXiv 2410.13439",
-    "mulsupcon": "Zhang & Wu, Multi-Label Supervised Contrastive Learning, AAAI 2024",
-    "hierarchical": "Zhang et al., Use All The Labels: A Hierarchical Multi-Label Contrastive Learning "
-    "Framework, CVPR 2022",
-}
-
-SHORT_REFERENCES = {
-    "supcon": "Khosla et al. 2020",
-    "sd": "Huang et al. 2024",
-    "mulsupcon": "Zhang & Wu 2024",
-    "hierarchical": "Zhang et al. 2022",
-}
-
-HEAD_REFERENCES = {
-    "any": "supcon",
-    "all": "supcon",
-    "jaccard": "supcon",
-    "class": "supcon",
-    "sd": "sd",
-    "mulsupcon": "mulsupcon",
-    "himulcon": "hierarchical",
-    "hicone": "hierarchical",
-    "himulcone": "hierarchical",
 }
 
 
@@ -131,12 +104,13 @@ def render_model_card(
             else ("label group" if spec.labels else "all labels"),
             "temperature": spec.temperature,
             "weight": spec.weight,
-            "reference": SHORT_REFERENCES[HEAD_REFERENCES[spec.positives]],
+            "reference": head_loss_class(spec).citation.short,
         }
         for spec in config.head_specs
     ]
-    cited = sorted({CITATIONS[HEAD_REFERENCES[spec.positives]] for spec in config.head_specs})
-    citations = [CITATIONS["mlcl"], *cited]
+    # MLCL first (the card cites it for every model, as it always has), then each head's loss
+    cited = sorted({head_loss_class(spec).citation.reference for spec in config.head_specs})
+    citations = [MultiLevelContrastiveLoss.citation.reference, *cited]
     base_model = (
         config.encoder_name_or_path if _looks_like_hub_id(config.encoder_name_or_path) else None
     )

@@ -2,6 +2,7 @@
 
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.losses.base import ContrastiveLoss
+from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.hierarchical import HierarchicalContrastiveLoss
 from mlcl_text.losses.kernel import weighted_supcon_loss
 from mlcl_text.losses.memory import EmbeddingMemory
@@ -13,6 +14,7 @@ from mlcl_text.losses.supcon import SupConLoss
 from mlcl_text.losses.views import LabelSubsetView, LabelView, LevelView
 
 __all__ = [
+    "Citation",
     "ContrastiveHeadSpec",
     "ContrastiveLoss",
     "EmbeddingMemory",

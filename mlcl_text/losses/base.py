@@ -8,12 +8,13 @@ across processes, the memory queue and the reduction are done here once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from mlcl_text.losses import distributed
+from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.kernel import (
     SimilarityLogits,
     WeightedTerms,
@@ -50,6 +51,9 @@ class ContrastiveLoss(nn.Module):
         gather_across_processes: under ``torch.distributed``, contrast against every
             process's batch (see :mod:`mlcl_text.losses.distributed`).
     """
+
+    #: the paper the loss implements (every concrete loss names one; model cards cite it)
+    citation: ClassVar[Citation | None] = None
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ import torch
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.losses import distributed
 from mlcl_text.losses.base import ContrastBatch, ContrastiveLoss, to_multi_hot
+from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.positives import get_rule, identical_sets, keys_from_positions, same_keys
 from mlcl_text.losses.views import LevelView
 
@@ -22,7 +23,7 @@ _PENALTIES = {
 
 
 class HierarchicalContrastiveLoss(ContrastiveLoss):
-    """Level-wise contrastive losses over a label tree (Zhang, Xu, Lin, Liu, Li & Li, "Use All
+    """Level-wise contrastive losses over a label tree (Zhang, Xu, Xiong & Ramaiah, "Use All
     The Labels: A Hierarchical Multi-Label Contrastive Learning Framework", CVPR 2022).
 
     Levels are numbered from the finest upwards, ``l = 1`` being the deepest level of the
@@ -68,6 +69,21 @@ class HierarchicalContrastiveLoss(ContrastiveLoss):
         temperature: τ.
         **kwargs: memory_size, gather_across_processes.
     """
+
+    citation = Citation(
+        short="Zhang et al. 2022",
+        reference="Zhang et al., Use All The Labels: A Hierarchical Multi-Label Contrastive "
+        "Learning Framework, CVPR 2022",
+        arxiv="2204.13207",
+        bibtex="""@inproceedings{zhang2022use,
+  title = {Use All the Labels: A Hierarchical Multi-Label Contrastive Learning Framework},
+  author = {Zhang, Shu and Xu, Ran and Xiong, Caiming and Ramaiah, Chetan},
+  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern
+               Recognition (CVPR)},
+  pages = {16660--16669},
+  year = {2022}
+}""",
+    )
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from mlcl_text.losses.base import ContrastiveLoss
+from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.positives import intersection_sizes
 
 
@@ -29,6 +30,17 @@ class MulSupConLoss(ContrastiveLoss):
         **kwargs: view, num_labels, memory_size, gather_across_processes
             (see :class:`~mlcl_text.losses.base.ContrastiveLoss`).
     """
+
+    citation = Citation(
+        short="Zhang & Wu 2024",
+        reference="Zhang & Wu, Multi-Label Supervised Contrastive Learning, AAAI 2024",
+        bibtex="""@inproceedings{zhang2024multilabel,
+  title = {Multi-Label Supervised Contrastive Learning},
+  author = {Zhang, Pingyue and Wu, Mengyue},
+  booktitle = {Proceedings of the AAAI Conference on Artificial Intelligence},
+  year = {2024}
+}""",
+    )
 
     def positive_weights(
         self, anchor_labels: torch.Tensor, contrast_labels: torch.Tensor

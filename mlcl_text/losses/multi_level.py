@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import nn
@@ -16,6 +16,7 @@ from mlcl_text.head_spec import (
 )
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.losses.base import ContrastiveLoss
+from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.hierarchical import HierarchicalContrastiveLoss
 from mlcl_text.losses.mulsupcon import MulSupConLoss
 from mlcl_text.losses.multilabel_supcon import MultiLabelSupConLoss
@@ -30,6 +31,7 @@ __all__ = [
     "ContrastiveHeadSpec",
     "MultiLevelContrastiveLoss",
     "MultiLevelLossOutput",
+    "head_loss_class",
 ]
 
 
@@ -71,6 +73,13 @@ class MultiLevelContrastiveLoss(nn.Module):
         >>> sorted(out.components)
         ['domain', 'labels']
     """
+
+    citation: ClassVar[Citation] = Citation(
+        short="Ghanooni et al. 2025",
+        reference="Ghanooni et al., multi-level contrastive learning with several projection "
+        "heads, arXiv 2502.02202",
+        arxiv="2502.02202",
+    )
 
     def __init__(
         self,
@@ -130,6 +139,21 @@ class MultiLevelContrastiveLoss(nn.Module):
         }
 
 
+#: the loss class of each non-hierarchical rule other than ANY / ALL / Jaccard
+_RULE_LOSSES: dict[str, type[ContrastiveLoss]] = {
+    "class": SupConLoss,
+    "sd": SimilarityDissimilarityLoss,
+    "mulsupcon": MulSupConLoss,
+}
+
+
+def head_loss_class(spec: ContrastiveHeadSpec) -> type[ContrastiveLoss]:
+    """The loss class that trains a head of ``spec``'s positive rule."""
+    if spec.positives in HIERARCHICAL_POSITIVES:
+        return HierarchicalContrastiveLoss
+    return _RULE_LOSSES.get(spec.positives, MultiLabelSupConLoss)
+
+
 def _build_head_loss(
     spec: ContrastiveHeadSpec, tree: LabelTree | None, num_labels: int | None, common: dict
 ) -> ContrastiveLoss:
@@ -141,11 +165,12 @@ def _build_head_loss(
         raise ValueError(
             f"head {spec.name!r} needs a label tree (level, labels or a hierarchical loss)"
         )
-    if spec.positives in HIERARCHICAL_POSITIVES:
+    loss_class = head_loss_class(spec)
+    if loss_class is HierarchicalContrastiveLoss:
         return HierarchicalContrastiveLoss(
             tree, mode=spec.positives, temperature=spec.temperature, **spec.options, **common
         )
-    if spec.positives == "class":
+    if loss_class is SupConLoss:
         return SupConLoss(spec.temperature, **spec.options, **common)
     view: LabelView | None = None
     if spec.level is not None:
@@ -155,8 +180,6 @@ def _build_head_loss(
     elif tree is not None and spec.label_view == "leaves" and tree.num_levels > 1:
         view = MostSpecificView(tree)
     kwargs = {"view": view, "num_labels": num_labels, **spec.options, **common}
-    if spec.positives == "sd":
-        return SimilarityDissimilarityLoss(spec.temperature, **kwargs)
-    if spec.positives == "mulsupcon":
-        return MulSupConLoss(spec.temperature, **kwargs)
-    return MultiLabelSupConLoss(spec.positives, spec.temperature, **kwargs)
+    if loss_class is MultiLabelSupConLoss:
+        return MultiLabelSupConLoss(spec.positives, spec.temperature, **kwargs)
+    return loss_class(spec.temperature, **kwargs)

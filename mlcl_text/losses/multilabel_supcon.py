@@ -6,6 +6,7 @@ import torch
 
 from mlcl_text.losses.base import ContrastiveLoss
 from mlcl_text.losses.positives import get_rule
+from mlcl_text.losses.supcon import SupConLoss
 
 _CHOICES = ("any", "all", "jaccard")
 
@@ -36,6 +37,10 @@ class MultiLabelSupConLoss(ContrastiveLoss):
         >>> y = torch.tensor([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]])
         >>> value = loss(torch.randn(4, 16), y)
     """
+
+    # ANY, ALL and Jaccard are baselines (the README's Losses table), not papers of their own:
+    # they are SupCon with a multi-label positive rule
+    citation = SupConLoss.citation
 
     def __init__(self, positives: str = "any", temperature: float = 0.1, **kwargs):
         if positives not in _CHOICES:

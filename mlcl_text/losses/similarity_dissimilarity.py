@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from mlcl_text.losses.base import ContrastiveLoss
+from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.positives import similarity_dissimilarity
 
 
@@ -42,6 +43,19 @@ class SimilarityDissimilarityLoss(ContrastiveLoss):
         **kwargs: view, num_labels, memory_size, gather_across_processes
             (see :class:`~mlcl_text.losses.base.ContrastiveLoss`).
     """
+
+    citation = Citation(
+        short="Huang et al. 2024",
+        reference="Huang, Long & Luo, Similarity-Dissimilarity Loss for Multi-label Supervised "
+        "Contrastive Learning, arXiv 2410.13439",
+        arxiv="2410.13439",
+        bibtex="""@article{huang2024similarity,
+  title = {Similarity-Dissimilarity Loss for Multi-label Supervised Contrastive Learning},
+  author = {Huang, Guangming and Long, Yunfei and Luo, Cunjin},
+  journal = {arXiv preprint arXiv:2410.13439},
+  year = {2024}
+}""",
+    )
 
     def __init__(self, temperature: float = 0.07, **kwargs):
         super().__init__(temperature, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from mlcl_text.losses.base import ContrastiveLoss
+from mlcl_text.losses.citations import Citation
 
 
 class SupConLoss(ContrastiveLoss):
@@ -26,6 +27,20 @@ class SupConLoss(ContrastiveLoss):
         >>> loss = SupConLoss(temperature=0.1)
         >>> value = loss(torch.randn(8, 16), torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]))
     """
+
+    citation = Citation(
+        short="Khosla et al. 2020",
+        reference="Khosla et al., Supervised Contrastive Learning, NeurIPS 2020",
+        arxiv="2004.11362",
+        bibtex="""@inproceedings{khosla2020supervised,
+  title = {Supervised Contrastive Learning},
+  author = {Khosla, Prannay and Teterwak, Piotr and Wang, Chen and Sarna, Aaron and
+            Tian, Yonglong and Isola, Phillip and Maschinot, Aaron and Liu, Ce and
+            Krishnan, Dilip},
+  booktitle = {Advances in Neural Information Processing Systems},
+  year = {2020}
+}""",
+    )
 
     def prepare_labels(self, labels: torch.Tensor) -> torch.Tensor:
         if labels.ndim != 1:
