@@ -30,11 +30,8 @@ Training calls the same function with the probabilities it already has and
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
-import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,21 +46,38 @@ from mlcl_text.inference import batched_outputs, predict_probabilities
 from mlcl_text.metrics import TruePositions, as_scores, evaluate_predictions, threshold_vector
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
+from mlcl_text.run_folder import (
+    LOG_HISTORY_FILE,
+    METRICS_FILE,
+    PLOT_FILES,
+    PLOTS_DIR,
+    REPORT_FILE,
+    read_log_history,
+    write_json,
+)
+
+__all__ = [
+    "LOG_HISTORY_FILE",
+    "METRICS_FILE",
+    "PLOTS_DIR",
+    "PLOT_FILES",
+    "POOLED",
+    "embed_texts",
+    "evaluate_run",
+    "format_summary",
+    "load_log_history",
+    "metrics_document",
+    "per_label_scores",
+    "sample_indices",
+    "threshold_summary",
+    "vector_spaces",
+    "write_plots",
+]
 
 logger = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.json"
-LOG_HISTORY_FILE = "log_history.json"
-"""The Trainer's ``state.log_history`` as training saves it next to ``metrics.json``."""
-PLOTS_DIR = "plots"
-PLOT_FILES = {
-    "level_f1": "level_f1.png",
-    "f1_vs_frequency": "f1_vs_frequency.png",
-    "precision_recall": "precision_recall.png",
-    "loss_curves": "loss_curves.png",
-    "embeddings_pca": "embeddings_pca.png",
-    "embeddings_umap": "embeddings_umap.png",
-}
+#: the log history of a run folder (:func:`mlcl_text.run_folder.read_log_history`)
+load_log_history = read_log_history
 POOLED = "pooled embeddings"
 """Panel title of the encoder's pooled document vectors in the 2-D views."""
 
@@ -194,10 +208,7 @@ def evaluate_run(
         "files": {},
     }
     if write_summary:
-        metrics_file = output_dir / METRICS_FILE
-        metrics_file.write_text(
-            json.dumps(_json_ready(metrics_document(result)), indent=2) + "\n", encoding="utf-8"
-        )
+        metrics_file = write_json(output_dir / METRICS_FILE, metrics_document(result))
         report = write_evaluation_report(
             output_dir,
             metrics,
@@ -394,25 +405,6 @@ def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_log_history(model_dir: str | os.PathLike) -> list[dict[str, Any]] | None:
-    """The Trainer's log history of a training output folder: its ``log_history.json``, else
-    a ``trainer_state.json`` in it, else the one of its last ``checkpoint-<step>``; ``None``
-    when there is none."""
-    folder = Path(model_dir)
-    checkpoints = sorted(
-        (p for p in folder.glob("checkpoint-*/trainer_state.json")),
-        key=lambda p: _step(p.parent.name),
-        reverse=True,
-    )
-    for path in [folder / LOG_HISTORY_FILE, folder / "trainer_state.json", *checkpoints]:
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            history = data if isinstance(data, list) else data.get("log_history")
-            if history:
-                return list(history)
-    return None
-
-
 def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
     """A few lines for the console: the headline F1 scores and where the files went."""
     scores = result["metrics"]
@@ -427,7 +419,7 @@ def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
     if files:
         folder = Path(files["report"]).parent
         lines.append(
-            f"  metrics.json, report.md and {len(result['plots'])} plots written to {folder}"
+            f"  {METRICS_FILE}, {REPORT_FILE} and {len(result['plots'])} plots written to {folder}"
         )
     return "\n".join(lines)
 
@@ -449,23 +441,3 @@ def _label_counts(counts: Any, tree: LabelTree) -> np.ndarray:
     if values.shape != (len(tree),):
         raise ValueError(f"train_label_counts must have {len(tree)} values, got {values.shape}")
     return values
-
-
-def _step(name: str) -> int:
-    match = re.search(r"(\d+)$", name)
-    return int(match.group(1)) if match else -1
-
-
-def _json_ready(value: Any) -> Any:
-    """Plain JSON values: NumPy scalars and arrays as numbers and lists, NaN/inf as null."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value
