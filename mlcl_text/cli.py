@@ -499,7 +499,12 @@ def format_side_by_side(runs: dict[str, dict], split: str = "test") -> str:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from mlcl_text.evaluation import evaluate_run, format_summary, load_log_history
+    from mlcl_text.evaluation import (
+        evaluate_run,
+        flat_metrics_document,
+        format_summary,
+        load_log_history,
+    )
     from mlcl_text.metrics import scored_label_ids
 
     model, tokenizer, recipe = _load_model(args.model, args.device)
@@ -540,7 +545,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         scored_labels=scored_label_ids(tree, str(recipe.get("metric_labels", "all"))),
     )
     output = Path(args.output) if args.output else split_metrics_path(args.model, args.split)
-    write_json(output, result["metrics"])
+    write_json(output, flat_metrics_document(result))
     print(format_summary(result, name))
     return 0
 

@@ -4,8 +4,10 @@
 split with ``text`` and ``labels`` (lists of label names) columns, it writes into
 ``output_dir``:
 
-* ``metrics.json``: ``{"split", "num_documents", "thresholds", "metrics", "per_label"}`` —
-  ``metrics`` is the flat dict of :func:`mlcl_text.metrics.evaluate_predictions` at the
+* ``metrics.json`` (:func:`metrics_document`; the run folder's schema of
+  :mod:`mlcl_text.run_folder`): ``{"<split>", "split", "num_documents", "thresholds",
+  "frequency_source", "metrics", "per_label"}`` — ``<split>`` (the split's name) and
+  ``metrics`` are the flat dict of :func:`mlcl_text.metrics.evaluate_predictions` at the
   given thresholds, ``per_label`` maps each label name to its ``f1``, ``precision``,
   ``recall``, ``support`` (positives in the split), ``predicted``, ``threshold`` and
   ``frequency`` (training count, or the support when no training counts are given).
@@ -64,6 +66,7 @@ __all__ = [
     "POOLED",
     "embed_texts",
     "evaluate_run",
+    "flat_metrics_document",
     "format_summary",
     "load_log_history",
     "metrics_document",
@@ -389,19 +392,34 @@ def threshold_summary(thresholds: Any, vector: np.ndarray) -> dict[str, Any]:
 
 
 def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``metrics.json`` holds (see the module docstring), from :func:`evaluate_run`'s result."""
+    """What the evaluation folder's ``metrics.json`` holds, from :func:`evaluate_run`'s result:
+    the run folder's schema (:mod:`mlcl_text.run_folder`) with the split's scores under its
+    name, and the evaluation's ``split``, ``num_documents``, ``thresholds``,
+    ``frequency_source``, ``metrics`` and ``per_label``."""
     per_label = result["per_label"]
     fields = ("f1", "precision", "recall", "support", "predicted", "threshold", "frequency")
     return {
-        "split": result["split"],
-        "num_documents": result["num_documents"],
-        "thresholds": result["thresholds"],
+        **flat_metrics_document(result, flat=False),
         "frequency_source": per_label.get("frequency_source"),
         "metrics": dict(result["metrics"]),
         "per_label": {
             name: {field: per_label[field][j] for field in fields if field in per_label}
             for j, name in enumerate(per_label["names"])
         },
+    }
+
+
+def flat_metrics_document(result: Mapping[str, Any], flat: bool = True) -> dict[str, Any]:
+    """What ``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds: the flat scores
+    at the top level (with ``flat``), then the split's scores under its name, ``split``,
+    ``num_documents`` and ``thresholds`` (:mod:`mlcl_text.run_folder`'s schema)."""
+    scores = dict(result["metrics"])
+    return {
+        **(scores if flat else {}),
+        result["split"]: scores,
+        "split": result["split"],
+        "num_documents": result["num_documents"],
+        "thresholds": result["thresholds"],
     }
 
 

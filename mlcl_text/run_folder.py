@@ -8,7 +8,7 @@ which end a missing or unreadable file with one error line naming it.
 
 Files of a run folder:
 
-* :data:`METRICS_FILE` ``metrics.json``: the scores of the evaluated splits, the thresholds and the timing;
+* :data:`METRICS_FILE` ``metrics.json``: the scores (schema below);
 * :data:`RECIPE_FILE` ``recipe.yaml``: the recipe as run; :data:`SUBSET_FILE`
   ``subset.json``: the training subset's indices, when a subset was used;
 * :data:`THRESHOLDS_FILE` ``thresholds.json``: the tuned decision thresholds;
@@ -19,13 +19,36 @@ Files of a run folder:
   folder :data:`TRAINING_ARGS_FILE` (the training arguments, not pickled);
 * :func:`evaluation_dir` ``evaluation-<split>/`` (``mlcl-text evaluate``: its own
   ``metrics.json``, ``report.md`` and ``plots/``) and :func:`split_metrics_path`
-  ``metrics-<split>.json`` (its flat scores);
+  ``metrics-<split>.json`` (the same scores, flat as well);
 * a comparison folder (``mlcl-text compare --output``, a sweep's output) holds
   :data:`COMPARISON_MD`, :data:`COMPARISON_CSV`, :data:`COMPARISON_PLOT` and, for a sweep,
   :data:`SWEEP_FILE`.
 
-Every JSON file is strict JSON (:func:`write_json`): NaN and infinities (undefined scores)
-are written as ``null``, NumPy scalars and arrays as numbers and lists.
+``metrics.json`` schema (every writer; readers take any key they need and ignore others)::
+
+    {
+      "<split>":      {score: number or null},  # "validation", "test": the flat scores of
+                                                # mlcl_text.metrics.evaluate_predictions at
+                                                # the run's thresholds
+      "<split>@0.5":  {score: number or null},  # the same at threshold 0.5 (training, baselines)
+      "thresholds":   {"global": number or null, "per_label": bool,
+                       "tuned_on": "validation" or null,        # training, baselines
+                       "mean", "min", "max": number},           # evaluation
+      "timing":       {"train_seconds": s, "<stage>_seconds": s, "predict_seconds": s},
+      "baseline":     {"name": str, "options": {...}},          # baselines only
+      # an evaluation of one split (evaluation-<split>/metrics.json) adds:
+      "split": "<split>", "num_documents": int, "frequency_source": "train" or "split",
+      "metrics": {score: ...},       # the same dict as "<split>", as earlier versions wrote it
+      "per_label": {label name: {"f1", "precision", "recall", "support", "predicted",
+                                 "threshold", "frequency"}}
+    }
+
+``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds ``<split>``, ``split``,
+``num_documents`` and ``thresholds``, and the flat scores at its top level too
+(``{"micro_f1": ..., ...}``, the form that file has always had). So every one of these
+files reads with ``document[split][metric]``, as :class:`mlcl_text.compare.RunResult` reads
+it. Every JSON file is strict JSON (:func:`write_json`): NaN and infinities (undefined
+scores) are written as ``null``, NumPy scalars and arrays as numbers and lists.
 """
 
 from __future__ import annotations
