@@ -45,7 +45,7 @@ from transformers import PreTrainedTokenizerBase
 from mlcl_text import plots
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.inference import batched_outputs, predict_probabilities
-from mlcl_text.metrics import TruePositions, as_scores, evaluate_predictions, threshold_vector
+from mlcl_text.metrics import as_scores, evaluate_predictions, per_label_scores
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
 from mlcl_text.run_folder import (
@@ -300,34 +300,6 @@ def write_plots(
 
 
 # ---------------------------------------------------------------------------------- pieces
-def per_label_scores(y_true: Any, y_score: Any, threshold: Any = 0.5) -> dict[str, np.ndarray]:
-    """Per label ``j``: ``precision``, ``recall`` and ``f1`` of ``S_ij >= t_j`` (0 when the
-    denominator is 0, as :func:`sklearn.metrics.f1_score` with ``average=None,
-    zero_division=0``), ``support`` (true positives count), ``predicted`` and ``threshold``."""
-    scores = as_scores(y_score)
-    num_docs, num_labels = scores.shape
-    truth = TruePositions.from_labels(y_true, scores.shape)
-    thresholds = threshold_vector(threshold, num_labels, scores.dtype)
-    predicted = np.zeros(num_labels, dtype=np.int64)
-    tp = np.zeros(num_labels, dtype=np.int64)
-    step = max(1, (1 << 22) // num_labels)
-    for start in range(0, num_docs, step):
-        stop = min(start + step, num_docs)
-        decided = scores[start:stop] >= thresholds
-        predicted += np.count_nonzero(decided, axis=0)
-        rows, cols = truth.block(start, stop)
-        tp += np.bincount(cols[decided[rows, cols]], minlength=num_labels)
-    support = truth.label_counts()
-    return {
-        "precision": _ratio(tp, predicted),
-        "recall": _ratio(tp, support),
-        "f1": _ratio(2 * tp, predicted + support),
-        "support": support,
-        "predicted": predicted,
-        "threshold": threshold_vector(threshold, num_labels, np.float64),
-    }
-
-
 def sample_indices(num: int, max_points: int, seed: int = 0) -> np.ndarray:
     """All of ``range(num)``, or a sorted seeded random sample of ``max_points`` of them."""
     if num <= max_points:
@@ -443,12 +415,6 @@ def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(numerator), dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
-
-
 def _label_counts(counts: Any, tree: LabelTree) -> np.ndarray:
     if isinstance(counts, Mapping):
         unknown = [name for name in counts if name not in tree]
