@@ -25,8 +25,9 @@ sample when the split is larger) to get the embeddings and projections
 (:func:`embed_texts`). A document with several top-level labels is coloured as
 ``"multiple"`` (:data:`mlcl_text.plots.MULTIPLE`), one without labels as ``"none"``.
 
-Training calls the same function with the probabilities it already has and
-``write_summary=False``, for the figures only (its own ``metrics.json``/``report.md`` stay).
+:func:`evaluate_run` is :func:`mlcl_text.split_scores.score_split` (the scores), then
+:func:`write_split_figures` and :func:`write_split_summary` (the files); training calls the
+same pieces on the probabilities it has, for the figures of its own report.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from transformers import PreTrainedTokenizerBase
 from mlcl_text import plots
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.inference import batched_outputs, predict_probabilities
-from mlcl_text.metrics import as_scores, evaluate_predictions, per_label_scores
+from mlcl_text.metrics import evaluate_predictions, per_label_scores
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
 from mlcl_text.run_folder import (
@@ -57,6 +58,7 @@ from mlcl_text.run_folder import (
     read_log_history,
     write_json,
 )
+from mlcl_text.split_scores import SplitScores, score_split, threshold_summary
 
 __all__ = [
     "LOG_HISTORY_FILE",
@@ -72,9 +74,14 @@ __all__ = [
     "metrics_document",
     "per_label_scores",
     "sample_indices",
+    "sample_vectors",
+    "score_split",
+    "split_result",
     "threshold_summary",
     "vector_spaces",
     "write_plots",
+    "write_split_figures",
+    "write_split_summary",
 ]
 
 logger = logging.getLogger(__name__)
@@ -154,78 +161,127 @@ def evaluate_run(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     texts = [str(t) for t in dataset_split["text"]]
-    y_true = tree.encode(dataset_split["labels"])
     if not texts:
         raise ValueError(f"split {split_name!r} has no document")
     if probabilities is None:
         probabilities = predict_probabilities(
             model, tokenizer, texts, batch_size=batch_size, max_length=max_length, progress=progress
         )
-    probabilities = as_scores(probabilities)
-    if probabilities.shape != y_true.shape:
-        raise ValueError(
-            f"probabilities {probabilities.shape} do not match the split's labels {y_true.shape}"
-        )
-    threshold = 0.5 if thresholds is None else thresholds
-    if metrics is None:
-        metrics = evaluate_predictions(
-            y_true, probabilities, tree=tree, threshold=threshold, scored_labels=scored_labels
-        )
-    per_label = per_label_scores(y_true, probabilities, threshold)
-    per_label["names"] = list(tree.names)
-    if train_label_counts is not None:
-        per_label["frequency"] = _label_counts(train_label_counts, tree)
-        per_label["frequency_source"] = "train"
-    else:
-        per_label["frequency"] = per_label["support"].copy()
-        per_label["frequency_source"] = "split"
-
-    vectors, groups = None, None
-    if max_points > 0:
-        chosen = sample_indices(len(texts), max_points, seed)
-        vectors = embed_texts(model, tokenizer, [texts[i] for i in chosen], batch_size, max_length)
-        groups = plots.top_level_groups(tree, y_true[chosen])
-    figures = write_plots(
-        output_dir / PLOTS_DIR,
+    scores = score_split(
         tree,
-        y_true,
+        dataset_split["labels"],
         probabilities,
-        threshold,
+        thresholds,
+        split_name=split_name,
+        train_label_counts=train_label_counts,
+        scored_labels=scored_labels,
         metrics=metrics,
-        per_label=per_label,
+    )
+    vectors, groups = sample_vectors(
+        model, tokenizer, texts, scores.y_true, tree, max_points, seed, batch_size, max_length
+    )
+    figures = write_split_figures(
+        scores, output_dir, tree, log_history, vectors, groups, umap=umap, seed=seed
+    )
+    files = (
+        write_split_summary(scores, output_dir, tree, figures, model_name, dataset_name)
+        if write_summary
+        else {}
+    )
+    return split_result(scores, figures, files)
+
+
+def sample_vectors(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    y_true: np.ndarray,
+    tree: LabelTree,
+    max_points: int = 2000,
+    seed: int = 0,
+    batch_size: int = 32,
+    max_length: int = 128,
+) -> tuple[dict[str, Any] | None, list[str] | None]:
+    """``(vectors, groups)`` of the 2-D views: :func:`embed_texts` of at most ``max_points``
+    documents (:func:`sample_indices`) and their top-level groups; ``(None, None)`` for 0."""
+    if max_points <= 0:
+        return None, None
+    chosen = sample_indices(len(texts), max_points, seed)
+    vectors = embed_texts(model, tokenizer, [texts[i] for i in chosen], batch_size, max_length)
+    return vectors, plots.top_level_groups(tree, y_true[chosen])
+
+
+def write_split_figures(
+    scores: SplitScores,
+    output_dir: str | os.PathLike,
+    tree: LabelTree,
+    log_history: Sequence[Mapping[str, Any]] | None = None,
+    vectors: Mapping[str, Any] | None = None,
+    groups: Sequence[str] | None = None,
+    *,
+    umap: bool | None = None,
+    seed: int = 0,
+) -> dict[str, plots.PlotFile]:
+    """The figures of a scored split (:func:`write_plots`) in ``output_dir/plots``."""
+    return write_plots(
+        Path(output_dir) / PLOTS_DIR,
+        tree,
+        scores.y_true,
+        scores.probabilities,
+        scores.threshold,
+        metrics=scores.metrics,
+        per_label=scores.per_label,
         log_history=log_history,
         vectors=vectors,
         groups=groups,
         umap=umap,
         seed=seed,
     )
-    summary = threshold_summary(thresholds, per_label["threshold"])
-    result: dict[str, Any] = {
-        "split": split_name,
-        "num_documents": len(texts),
-        "metrics": metrics,
-        "per_label": per_label,
-        "thresholds": summary,
-        "probabilities": probabilities,
-        "plots": figures,
-        "files": {},
+
+
+def write_split_summary(
+    scores: SplitScores,
+    output_dir: str | os.PathLike,
+    tree: LabelTree,
+    figures: Mapping[str, Any] | None = None,
+    model_name: str | None = None,
+    dataset_name: str | None = None,
+) -> dict[str, Path]:
+    """``metrics.json`` (:func:`metrics_document`) and ``report.md`` of a scored split in
+    ``output_dir``: ``{"metrics": path, "report": path}``."""
+    output_dir = Path(output_dir)
+    metrics_file = write_json(output_dir / METRICS_FILE, metrics_document(split_result(scores)))
+    report = write_evaluation_report(
+        output_dir,
+        scores.metrics,
+        tree,
+        split=scores.split,
+        num_documents=scores.num_documents,
+        thresholds=scores.thresholds,
+        per_label=scores.per_label,
+        figures=figures,
+        model=model_name,
+        dataset=dataset_name,
+    )
+    return {"metrics": metrics_file, "report": report}
+
+
+def split_result(
+    scores: SplitScores,
+    figures: Mapping[str, Any] | None = None,
+    files: Mapping[str, Path] | None = None,
+) -> dict[str, Any]:
+    """:func:`evaluate_run`'s result dict of a scored split and what was written of it."""
+    return {
+        "split": scores.split,
+        "num_documents": scores.num_documents,
+        "metrics": scores.metrics,
+        "per_label": scores.per_label,
+        "thresholds": scores.thresholds,
+        "probabilities": scores.probabilities,
+        "plots": dict(figures or {}),
+        "files": dict(files or {}),
     }
-    if write_summary:
-        metrics_file = write_json(output_dir / METRICS_FILE, metrics_document(result))
-        report = write_evaluation_report(
-            output_dir,
-            metrics,
-            tree,
-            split=split_name,
-            num_documents=len(texts),
-            thresholds=summary,
-            per_label=per_label,
-            figures=figures,
-            model=model_name,
-            dataset=dataset_name,
-        )
-        result["files"] = {"metrics": metrics_file, "report": report}
-    return result
 
 
 def write_plots(
@@ -344,25 +400,6 @@ def vector_spaces(vectors: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return spaces
 
 
-def threshold_summary(thresholds: Any, vector: np.ndarray) -> dict[str, Any]:
-    """``{"global": t or None, "per_label": bool, "mean", "min", "max"}`` of the thresholds."""
-    if hasattr(thresholds, "global_threshold"):
-        global_value = float(thresholds.global_threshold)
-        per_label = getattr(thresholds, "per_label", None) is not None
-    elif np.ndim(thresholds) == 0:
-        global_value, per_label = (0.5 if thresholds is None else float(thresholds)), False
-    else:
-        per_label = bool(np.any(vector != vector[0]))
-        global_value = None if per_label else float(vector[0])
-    return {
-        "global": global_value,
-        "per_label": per_label,
-        "mean": float(vector.mean()),
-        "min": float(vector.min()),
-        "max": float(vector.max()),
-    }
-
-
 def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
     """What the evaluation folder's ``metrics.json`` holds, from :func:`evaluate_run`'s result:
     the run folder's schema (:mod:`mlcl_text.run_folder`) with the split's scores under its
@@ -412,16 +449,3 @@ def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
             f"  {METRICS_FILE}, {REPORT_FILE} and {len(result['plots'])} plots written to {folder}"
         )
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------- helpers
-def _label_counts(counts: Any, tree: LabelTree) -> np.ndarray:
-    if isinstance(counts, Mapping):
-        unknown = [name for name in counts if name not in tree]
-        if unknown:
-            raise ValueError(f"train_label_counts names unknown labels: {unknown[:5]}")
-        return np.array([counts.get(name, 0) for name in tree.names], dtype=np.float64)
-    values = np.asarray(counts, dtype=np.float64)
-    if values.shape != (len(tree),):
-        raise ValueError(f"train_label_counts must have {len(tree)} values, got {values.shape}")
-    return values

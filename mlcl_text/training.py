@@ -26,7 +26,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
-from mlcl_text.evaluation import evaluate_run
+from mlcl_text.evaluation import sample_vectors, write_split_figures
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
@@ -51,6 +51,7 @@ from mlcl_text.run_folder import (
     write_json,
     write_metrics,
 )
+from mlcl_text.split_scores import score_split
 from mlcl_text.thresholds import Thresholds
 from mlcl_text.trainer import MLCLTrainer
 
@@ -151,30 +152,58 @@ def train_from_recipe(
     write_json(output_dir / LOG_HISTORY_FILE, log_history)
     thresholds.save(output_dir / THRESHOLDS_FILE, labels=tree)
     write_metrics(output_dir, metrics)
-    figures = {}
-    plotted = next((split for split in ("test", "validation") if split in probabilities), None)
-    if plotted is not None:  # figures of the test split (validation without one)
-        figures = evaluate_run(
-            trainer.model,
-            tokenizer,
-            data[plotted],
-            tree,
-            output_dir,
-            thresholds=thresholds,
-            log_history=log_history,
-            train_label_counts=Counter(n for labels in data["train"]["labels"] for n in labels),
-            max_length=recipe.max_length,
-            split_name=plotted,
-            probabilities=probabilities[plotted],
-            write_summary=False,
-            metrics=metrics[plotted],
-        )["plots"]
-    elif loss_series(log_history):
-        path = output_dir / PLOTS_DIR / PLOT_FILES["loss_curves"]
-        figures = {"loss_curves": plot_loss_curves(log_history, path)}
+    figures = run_figures(
+        output_dir,
+        trainer.model,
+        tokenizer,
+        data,
+        tree,
+        recipe,
+        log_history,
+        scored=(thresholds, metrics, probabilities),
+    )
     sizes = {split: len(data[split]) for split in data}
     write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, log_history, figures=figures)
     return TrainingResult(output_dir, metrics)
+
+
+def run_figures(
+    output_dir: Path,
+    model: MLCLModel,
+    tokenizer,
+    data: DatasetDict,
+    tree: LabelTree,
+    recipe: Recipe,
+    log_history: list[dict[str, Any]],
+    *,
+    scored: tuple[Thresholds, dict[str, Any], dict[str, np.ndarray]],
+) -> dict:
+    """The figures of the run's report in ``output_dir/plots``: those of the test split
+    (validation without one; :func:`~mlcl_text.evaluation.write_split_figures`) from
+    ``scored`` = :func:`score_splits`'s ``(thresholds, metrics)`` and the probabilities by
+    split, else the loss curves alone when there is no evaluation split."""
+    thresholds, metrics, probabilities = scored
+    plotted = next((split for split in ("test", "validation") if split in probabilities), None)
+    if plotted is None:
+        if not loss_series(log_history):
+            return {}
+        path = output_dir / PLOTS_DIR / PLOT_FILES["loss_curves"]
+        return {"loss_curves": plot_loss_curves(log_history, path)}
+    split = data[plotted]
+    scores = score_split(
+        tree,
+        split["labels"],
+        probabilities[plotted],
+        thresholds,
+        split_name=plotted,
+        train_label_counts=Counter(n for labels in data["train"]["labels"] for n in labels),
+        metrics=metrics[plotted],
+    )
+    texts = [str(t) for t in split["text"]]
+    vectors, groups = sample_vectors(
+        model, tokenizer, texts, scores.y_true, tree, max_length=recipe.max_length
+    )
+    return write_split_figures(scores, output_dir, tree, log_history, vectors, groups)
 
 
 def check_split_sizes(data: DatasetDict, recipe: Recipe) -> None:
