@@ -61,7 +61,6 @@ written.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import tempfile
 import time
@@ -73,11 +72,13 @@ from typing import Any
 import numpy as np
 
 from mlcl_text.recipes import Recipe, RecipeError
+from mlcl_text.run_folder import METRICS_FILE, RECIPE_FILE, THRESHOLDS_FILE, write_metrics
 
 __all__ = [
     "BASELINES",
     "CONSTANT_CLIP",
     "DEFAULT_OPTIONS",
+    "METRICS_FILE",
     "BaselineError",
     "BaselineModel",
     "fit_predict",
@@ -92,7 +93,6 @@ logger = logging.getLogger(__name__)
 BASELINES = ("tfidf", "frozen", "setfit")
 #: Probabilities of single-class labels are kept this far from 0 and 1 (as mlcl_text.probe).
 CONSTANT_CLIP = 1e-4
-METRICS_FILE = "metrics.json"
 SETFIT_INSTALL = "pip install setfit (1.2 or later; or pip install 'mlcl-text[baselines]')"
 
 #: Options each baseline accepts, with their defaults. SetFit's are its ``TrainingArguments``
@@ -412,7 +412,6 @@ def run_baseline(
 ) -> dict[str, Any]:
     """Fit baseline ``name`` on the recipe's data, score it as training scores a model and
     write the run folder ``output_dir`` (see the module docstring); return its metrics."""
-    from mlcl_text.thresholds import THRESHOLDS_FILE
     from mlcl_text.training import prepare_data, score_splits
 
     resolve_options(name, options)  # a bad name or option fails before any work
@@ -423,14 +422,14 @@ def run_baseline(
         recipe, training={**recipe.training, "output_dir": str(output_dir)}
     )
     data, tree = prepare_data(recipe, output_dir)
-    recipe.save(output_dir / "recipe.yaml")
+    recipe.save(output_dir / RECIPE_FILE)
     probabilities, timing, recorded = fit_predict(name, recipe, data, tree, options)
     truths = {split: tree.encode(data[split]["labels"]) for split in probabilities}
     thresholds, metrics = score_splits(recipe, tree, truths, probabilities)
     metrics["timing"] = timing
     metrics["baseline"] = {"name": name, "options": recorded}
     thresholds.save(output_dir / THRESHOLDS_FILE, labels=tree)
-    (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    write_metrics(output_dir, metrics)
     return metrics
 
 

@@ -7,7 +7,6 @@ User mistakes (a missing file, a bad recipe key, an unknown data set) end with o
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -18,9 +17,22 @@ from mlcl_text.compare import CompareError
 from mlcl_text.data.registry import DataError
 from mlcl_text.export import NotExportableError
 from mlcl_text.recipes import RecipeError
+from mlcl_text.run_folder import (
+    CONFIG_FILE,
+    PLOTS_DIR,
+    SUBSET_FILE,
+    RunFolderError,
+    evaluation_dir,
+    read_metrics,
+    read_recipe,
+    read_thresholds,
+    split_metrics_path,
+    write_json,
+)
 
 USER_ERRORS = (
     RecipeError,
+    RunFolderError,
     BaselineError,
     CompareError,
     DataError,
@@ -249,7 +261,12 @@ def format_side_by_side(runs: dict[str, dict], split: str = "test") -> str:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from mlcl_text.evaluation import evaluate_run, format_summary, load_log_history
+    from mlcl_text.evaluation import (
+        evaluate_run,
+        flat_metrics_document,
+        format_summary,
+        load_log_history,
+    )
     from mlcl_text.metrics import scored_label_ids
 
     model, tokenizer, recipe = _load_model(args.model, args.device)
@@ -267,7 +284,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if tree != model.config.tree:
         raise DataError(f"the labels of data set {name!r} differ from the model's label tree")
     output_dir = (
-        Path(args.output_dir) if args.output_dir else Path(args.model) / f"evaluation-{args.split}"
+        Path(args.output_dir) if args.output_dir else evaluation_dir(args.model, args.split)
     )
     result = evaluate_run(
         model,
@@ -289,8 +306,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         dataset_name=str(name),
         scored_labels=scored_label_ids(tree, str(recipe.get("metric_labels", "all"))),
     )
-    output = Path(args.output) if args.output else Path(args.model) / f"metrics-{args.split}.json"
-    output.write_text(json.dumps(result["metrics"], indent=2), encoding="utf-8")
+    output = Path(args.output) if args.output else split_metrics_path(args.model, args.split)
+    write_json(output, flat_metrics_document(result))
     print(format_summary(result, name))
     return 0
 
@@ -304,7 +321,7 @@ def _train_label_counts(model_dir: str, data) -> dict[str, int] | None:
     train = data.get("train")
     if train is None or len(train) == 0:
         return None
-    subset_file = Path(model_dir) / "subset.json"
+    subset_file = Path(model_dir) / SUBSET_FILE
     if subset_file.is_file():
         from mlcl_text.data.subsets import SubsetResult
 
@@ -404,7 +421,7 @@ def run_export(args: argparse.Namespace) -> int:
         tokenizer=tokenizer,
         card_info=_card_info(args.model, recipe),
         thresholds=thresholds,
-        figures_dir=Path(args.model) / "plots",
+        figures_dir=Path(args.model) / PLOTS_DIR,
     )
     print(f"exported {args.model} as {args.form} to {folder}")
     return 0
@@ -427,7 +444,7 @@ def run_push(args: argparse.Namespace) -> int:
         tokenizer=tokenizer,
         card_info=_card_info(args.model, recipe),
         thresholds=_stored_thresholds(args.model, model.config.tree),
-        figures_dir=Path(args.model) / "plots",
+        figures_dir=Path(args.model) / PLOTS_DIR,
         data_use_agreement=args.data_use_agreement,
     )
     print(f"pushed {args.model} as {args.form} to https://huggingface.co/{args.repo_id}")
@@ -436,15 +453,14 @@ def run_push(args: argparse.Namespace) -> int:
 
 def _load_model(path: str, device: str = "cpu"):
     import torch
-    import yaml
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     from mlcl_text.modeling import MLCLModel
 
     folder = Path(path)
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(f"{folder} is not a trained model folder (no config.json)")
+    if not (folder / CONFIG_FILE).is_file():
+        raise FileNotFoundError(f"{folder} is not a trained model folder (no {CONFIG_FILE})")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     hf_logging.disable_progress_bar()  # no "Loading weights" bar before one-line output
@@ -453,11 +469,7 @@ def _load_model(path: str, device: str = "cpu"):
         tokenizer = AutoTokenizer.from_pretrained(folder)
     finally:
         hf_logging.enable_progress_bar()
-    recipe_file = folder / "recipe.yaml"
-    recipe = (
-        yaml.safe_load(recipe_file.read_text(encoding="utf-8")) if recipe_file.is_file() else {}
-    )
-    return model, tokenizer, recipe
+    return model, tokenizer, read_recipe(folder)
 
 
 CARD_METRICS = ("micro_f1", "macro_f1", "hier_f1", "micro_auc", "macro_auc", "p@5")
@@ -467,8 +479,10 @@ def _card_info(model_dir: str, recipe: dict):
     """Card facts a training run folder holds: data set, headline test metrics, settings."""
     from mlcl_text.model_card import ModelCardInfo
 
-    metrics_file = Path(model_dir) / "metrics.json"
-    scores = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    try:
+        scores = read_metrics(model_dir)
+    except FileNotFoundError:  # an exported model, or a run without scores: no metrics shown
+        scores = {}
     split = "test" if "test" in scores else "validation"
     metrics = {
         f"{split} {name}": value
@@ -493,10 +507,7 @@ def _card_info(model_dir: str, recipe: dict):
 
 
 def _stored_thresholds(model_dir: str, tree):
-    from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
-
-    path = Path(model_dir) / THRESHOLDS_FILE
-    return Thresholds.load(path, labels=tree) if path.is_file() else None
+    return read_thresholds(model_dir, labels=tree)
 
 
 def _threshold(model_dir: str, given: float | None, tree):

@@ -30,7 +30,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,11 +37,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from mlcl_text.run_folder import (
+    COMPARISON_CSV,
+    COMPARISON_MD,
+    METRICS_FILE,
+    RECIPE_FILE,
+    RunFolderError,
+    read_metrics,
+    read_recipe,
+)
+from mlcl_text.run_folder import COMPARISON_PLOT as PLOT_FILE
 
 __all__ = [
+    "COMPARISON_CSV",
+    "COMPARISON_MD",
     "DEFAULT_METRICS",
     "GROUP_FIELDS",
+    "METRICS_FILE",
+    "PLOT_FILE",
+    "RECIPE_FILE",
     "TRAIN_SECONDS",
     "Cell",
     "CompareError",
@@ -62,11 +75,6 @@ DEFAULT_METRICS = ("micro_f1", "macro_f1", "hier_f1")
 TRAIN_SECONDS = "train_s"  # the column of metrics.json timing.train_seconds
 GROUP_FIELDS = ("method", "shots", "seed")
 MISSING = "–"
-METRICS_FILE = "metrics.json"
-RECIPE_FILE = "recipe.yaml"
-COMPARISON_MD = "comparison.md"
-COMPARISON_CSV = "comparison.csv"
-PLOT_FILE = "metric_vs_shots.png"
 
 _SEED_DIR = re.compile(r"seed-?\d+")
 _SHOTS_DIR = re.compile(r"full|\d+|\d*\.\d+")
@@ -191,7 +199,8 @@ def find_run_dirs(
 ) -> list[Path | tuple[str, Path]]:
     """Each item that is a run folder (has ``metrics.json``), or else every run folder below it
     (a sweep's output, say), for :func:`collect_runs`. A name given (``NAME=DIR`` or a pair)
-    applies to every run found below its folder.
+    applies to every run found below its folder. What lies inside a run folder (its
+    ``evaluation-<split>`` folders, which hold a ``metrics.json`` too) is part of that run.
 
     A folder that is neither (a crashed run, a typo) is a ``FileNotFoundError`` naming it.
     """
@@ -203,7 +212,7 @@ def find_run_dirs(
         elif not path.is_dir():
             raise FileNotFoundError(f"run folder {path} does not exist")
         else:
-            below = sorted(p.parent for p in path.rglob(METRICS_FILE))
+            below = _outermost(p.parent for p in path.rglob(METRICS_FILE))
             if not below:
                 raise FileNotFoundError(
                     f"{path} has no {METRICS_FILE} and no run folder below it "
@@ -211,6 +220,15 @@ def find_run_dirs(
                 )
         found.extend(below if name is None else [(name, folder) for folder in below])
     return found
+
+
+def _outermost(folders: Iterable[Path]) -> list[Path]:
+    """The folders, sorted, without those inside another of them."""
+    kept: list[Path] = []
+    for folder in sorted(folders):  # a folder sorts before the folders inside it
+        if not any(outer in folder.parents for outer in kept):
+            kept.append(folder)
+    return kept
 
 
 def _split_name(item: str | Path | tuple[str, str | Path]) -> tuple[str | None, Path]:
@@ -225,28 +243,11 @@ def _split_name(item: str | Path | tuple[str, str | Path]) -> tuple[str | None, 
 
 
 def _read_run(folder: Path, name: str | None) -> RunResult:
-    if not folder.is_dir():
-        raise FileNotFoundError(f"run folder {folder} does not exist")
-    metrics_path = folder / METRICS_FILE
-    if not metrics_path.is_file():
-        raise FileNotFoundError(
-            f"run folder {folder} has no {METRICS_FILE} (did its training finish?)"
-        )
     try:
-        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CompareError(f"{metrics_path}: not readable JSON ({error})") from None
-    if not isinstance(metrics, dict):
-        raise CompareError(f"{metrics_path}: expected a JSON object of splits to scores")
-    recipe: dict[str, Any] = {}
-    recipe_path = folder / RECIPE_FILE
-    if recipe_path.is_file():
-        try:
-            recipe = yaml.safe_load(recipe_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise CompareError(f"{recipe_path}: not valid YAML ({error})") from None
-        if not isinstance(recipe, dict):
-            raise CompareError(f"{recipe_path}: expected a mapping of recipe keys")
+        metrics = read_metrics(folder)
+        recipe = read_recipe(folder)
+    except RunFolderError as error:
+        raise CompareError(str(error)) from None
     shots, seed = _shots_and_seed(recipe)
     return RunResult(
         run_dir=folder,

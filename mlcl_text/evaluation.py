@@ -4,8 +4,10 @@
 split with ``text`` and ``labels`` (lists of label names) columns, it writes into
 ``output_dir``:
 
-* ``metrics.json``: ``{"split", "num_documents", "thresholds", "metrics", "per_label"}`` —
-  ``metrics`` is the flat dict of :func:`mlcl_text.metrics.evaluate_predictions` at the
+* ``metrics.json`` (:func:`metrics_document`; the run folder's schema of
+  :mod:`mlcl_text.run_folder`): ``{"<split>", "split", "num_documents", "thresholds",
+  "frequency_source", "metrics", "per_label"}`` — ``<split>`` (the split's name) and
+  ``metrics`` are the flat dict of :func:`mlcl_text.metrics.evaluate_predictions` at the
   given thresholds, ``per_label`` maps each label name to its ``f1``, ``precision``,
   ``recall``, ``support`` (positives in the split), ``predicted``, ``threshold`` and
   ``frequency`` (training count, or the support when no training counts are given).
@@ -23,18 +25,16 @@ sample when the split is larger) to get the embeddings and projections
 (:func:`embed_texts`). A document with several top-level labels is coloured as
 ``"multiple"`` (:data:`mlcl_text.plots.MULTIPLE`), one without labels as ``"none"``.
 
-Training calls the same function with the probabilities it already has and
-``write_summary=False``, for the figures only (its own ``metrics.json``/``report.md`` stay).
+:func:`evaluate_run` is :func:`mlcl_text.split_scores.score_split` (the scores), then
+:func:`write_split_figures` and :func:`write_split_summary` (the files); training calls the
+same pieces on the probabilities it has, for the figures of its own report.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
-import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,24 +46,48 @@ from transformers import PreTrainedTokenizerBase
 from mlcl_text import plots
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.inference import batched_outputs, predict_probabilities
-from mlcl_text.metrics import TruePositions, as_scores, evaluate_predictions, threshold_vector
+from mlcl_text.metrics import evaluate_predictions, per_label_scores
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
+from mlcl_text.run_folder import (
+    LOG_HISTORY_FILE,
+    METRICS_FILE,
+    PLOT_FILES,
+    PLOTS_DIR,
+    REPORT_FILE,
+    read_log_history,
+    write_json,
+)
+from mlcl_text.split_scores import SplitScores, score_split, threshold_summary
+
+__all__ = [
+    "LOG_HISTORY_FILE",
+    "METRICS_FILE",
+    "PLOTS_DIR",
+    "PLOT_FILES",
+    "POOLED",
+    "embed_texts",
+    "evaluate_run",
+    "flat_metrics_document",
+    "format_summary",
+    "load_log_history",
+    "metrics_document",
+    "per_label_scores",
+    "sample_indices",
+    "sample_vectors",
+    "score_split",
+    "split_result",
+    "threshold_summary",
+    "vector_spaces",
+    "write_plots",
+    "write_split_figures",
+    "write_split_summary",
+]
 
 logger = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.json"
-LOG_HISTORY_FILE = "log_history.json"
-"""The Trainer's ``state.log_history`` as training saves it next to ``metrics.json``."""
-PLOTS_DIR = "plots"
-PLOT_FILES = {
-    "level_f1": "level_f1.png",
-    "f1_vs_frequency": "f1_vs_frequency.png",
-    "precision_recall": "precision_recall.png",
-    "loss_curves": "loss_curves.png",
-    "embeddings_pca": "embeddings_pca.png",
-    "embeddings_umap": "embeddings_umap.png",
-}
+#: the log history of a run folder (:func:`mlcl_text.run_folder.read_log_history`)
+load_log_history = read_log_history
 POOLED = "pooled embeddings"
 """Panel title of the encoder's pooled document vectors in the 2-D views."""
 
@@ -137,81 +161,127 @@ def evaluate_run(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     texts = [str(t) for t in dataset_split["text"]]
-    y_true = tree.encode(dataset_split["labels"])
     if not texts:
         raise ValueError(f"split {split_name!r} has no document")
     if probabilities is None:
         probabilities = predict_probabilities(
             model, tokenizer, texts, batch_size=batch_size, max_length=max_length, progress=progress
         )
-    probabilities = as_scores(probabilities)
-    if probabilities.shape != y_true.shape:
-        raise ValueError(
-            f"probabilities {probabilities.shape} do not match the split's labels {y_true.shape}"
-        )
-    threshold = 0.5 if thresholds is None else thresholds
-    if metrics is None:
-        metrics = evaluate_predictions(
-            y_true, probabilities, tree=tree, threshold=threshold, scored_labels=scored_labels
-        )
-    per_label = per_label_scores(y_true, probabilities, threshold)
-    per_label["names"] = list(tree.names)
-    if train_label_counts is not None:
-        per_label["frequency"] = _label_counts(train_label_counts, tree)
-        per_label["frequency_source"] = "train"
-    else:
-        per_label["frequency"] = per_label["support"].copy()
-        per_label["frequency_source"] = "split"
-
-    vectors, groups = None, None
-    if max_points > 0:
-        chosen = sample_indices(len(texts), max_points, seed)
-        vectors = embed_texts(model, tokenizer, [texts[i] for i in chosen], batch_size, max_length)
-        groups = plots.top_level_groups(tree, y_true[chosen])
-    figures = write_plots(
-        output_dir / PLOTS_DIR,
+    scores = score_split(
         tree,
-        y_true,
+        dataset_split["labels"],
         probabilities,
-        threshold,
+        thresholds,
+        split_name=split_name,
+        train_label_counts=train_label_counts,
+        scored_labels=scored_labels,
         metrics=metrics,
-        per_label=per_label,
+    )
+    vectors, groups = sample_vectors(
+        model, tokenizer, texts, scores.y_true, tree, max_points, seed, batch_size, max_length
+    )
+    figures = write_split_figures(
+        scores, output_dir, tree, log_history, vectors, groups, umap=umap, seed=seed
+    )
+    files = (
+        write_split_summary(scores, output_dir, tree, figures, model_name, dataset_name)
+        if write_summary
+        else {}
+    )
+    return split_result(scores, figures, files)
+
+
+def sample_vectors(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    y_true: np.ndarray,
+    tree: LabelTree,
+    max_points: int = 2000,
+    seed: int = 0,
+    batch_size: int = 32,
+    max_length: int = 128,
+) -> tuple[dict[str, Any] | None, list[str] | None]:
+    """``(vectors, groups)`` of the 2-D views: :func:`embed_texts` of at most ``max_points``
+    documents (:func:`sample_indices`) and their top-level groups; ``(None, None)`` for 0."""
+    if max_points <= 0:
+        return None, None
+    chosen = sample_indices(len(texts), max_points, seed)
+    vectors = embed_texts(model, tokenizer, [texts[i] for i in chosen], batch_size, max_length)
+    return vectors, plots.top_level_groups(tree, y_true[chosen])
+
+
+def write_split_figures(
+    scores: SplitScores,
+    output_dir: str | os.PathLike,
+    tree: LabelTree,
+    log_history: Sequence[Mapping[str, Any]] | None = None,
+    vectors: Mapping[str, Any] | None = None,
+    groups: Sequence[str] | None = None,
+    *,
+    umap: bool | None = None,
+    seed: int = 0,
+) -> dict[str, plots.PlotFile]:
+    """The figures of a scored split (:func:`write_plots`) in ``output_dir/plots``."""
+    return write_plots(
+        Path(output_dir) / PLOTS_DIR,
+        tree,
+        scores.y_true,
+        scores.probabilities,
+        scores.threshold,
+        metrics=scores.metrics,
+        per_label=scores.per_label,
         log_history=log_history,
         vectors=vectors,
         groups=groups,
         umap=umap,
         seed=seed,
     )
-    summary = threshold_summary(thresholds, per_label["threshold"])
-    result: dict[str, Any] = {
-        "split": split_name,
-        "num_documents": len(texts),
-        "metrics": metrics,
-        "per_label": per_label,
-        "thresholds": summary,
-        "probabilities": probabilities,
-        "plots": figures,
-        "files": {},
+
+
+def write_split_summary(
+    scores: SplitScores,
+    output_dir: str | os.PathLike,
+    tree: LabelTree,
+    figures: Mapping[str, Any] | None = None,
+    model_name: str | None = None,
+    dataset_name: str | None = None,
+) -> dict[str, Path]:
+    """``metrics.json`` (:func:`metrics_document`) and ``report.md`` of a scored split in
+    ``output_dir``: ``{"metrics": path, "report": path}``."""
+    output_dir = Path(output_dir)
+    metrics_file = write_json(output_dir / METRICS_FILE, metrics_document(split_result(scores)))
+    report = write_evaluation_report(
+        output_dir,
+        scores.metrics,
+        tree,
+        split=scores.split,
+        num_documents=scores.num_documents,
+        thresholds=scores.thresholds,
+        per_label=scores.per_label,
+        figures=figures,
+        model=model_name,
+        dataset=dataset_name,
+    )
+    return {"metrics": metrics_file, "report": report}
+
+
+def split_result(
+    scores: SplitScores,
+    figures: Mapping[str, Any] | None = None,
+    files: Mapping[str, Path] | None = None,
+) -> dict[str, Any]:
+    """:func:`evaluate_run`'s result dict of a scored split and what was written of it."""
+    return {
+        "split": scores.split,
+        "num_documents": scores.num_documents,
+        "metrics": scores.metrics,
+        "per_label": scores.per_label,
+        "thresholds": scores.thresholds,
+        "probabilities": scores.probabilities,
+        "plots": dict(figures or {}),
+        "files": dict(files or {}),
     }
-    if write_summary:
-        metrics_file = output_dir / METRICS_FILE
-        metrics_file.write_text(
-            json.dumps(_json_ready(metrics_document(result)), indent=2) + "\n", encoding="utf-8"
-        )
-        report = write_evaluation_report(
-            output_dir,
-            metrics,
-            tree,
-            split=split_name,
-            num_documents=len(texts),
-            thresholds=summary,
-            per_label=per_label,
-            figures=figures,
-            model=model_name,
-            dataset=dataset_name,
-        )
-        result["files"] = {"metrics": metrics_file, "report": report}
-    return result
 
 
 def write_plots(
@@ -286,34 +356,6 @@ def write_plots(
 
 
 # ---------------------------------------------------------------------------------- pieces
-def per_label_scores(y_true: Any, y_score: Any, threshold: Any = 0.5) -> dict[str, np.ndarray]:
-    """Per label ``j``: ``precision``, ``recall`` and ``f1`` of ``S_ij >= t_j`` (0 when the
-    denominator is 0, as :func:`sklearn.metrics.f1_score` with ``average=None,
-    zero_division=0``), ``support`` (true positives count), ``predicted`` and ``threshold``."""
-    scores = as_scores(y_score)
-    num_docs, num_labels = scores.shape
-    truth = TruePositions.from_labels(y_true, scores.shape)
-    thresholds = threshold_vector(threshold, num_labels, scores.dtype)
-    predicted = np.zeros(num_labels, dtype=np.int64)
-    tp = np.zeros(num_labels, dtype=np.int64)
-    step = max(1, (1 << 22) // num_labels)
-    for start in range(0, num_docs, step):
-        stop = min(start + step, num_docs)
-        decided = scores[start:stop] >= thresholds
-        predicted += np.count_nonzero(decided, axis=0)
-        rows, cols = truth.block(start, stop)
-        tp += np.bincount(cols[decided[rows, cols]], minlength=num_labels)
-    support = truth.label_counts()
-    return {
-        "precision": _ratio(tp, predicted),
-        "recall": _ratio(tp, support),
-        "f1": _ratio(2 * tp, predicted + support),
-        "support": support,
-        "predicted": predicted,
-        "threshold": threshold_vector(threshold, num_labels, np.float64),
-    }
-
-
 def sample_indices(num: int, max_points: int, seed: int = 0) -> np.ndarray:
     """All of ``range(num)``, or a sorted seeded random sample of ``max_points`` of them."""
     if num <= max_points:
@@ -358,33 +400,15 @@ def vector_spaces(vectors: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return spaces
 
 
-def threshold_summary(thresholds: Any, vector: np.ndarray) -> dict[str, Any]:
-    """``{"global": t or None, "per_label": bool, "mean", "min", "max"}`` of the thresholds."""
-    if hasattr(thresholds, "global_threshold"):
-        global_value = float(thresholds.global_threshold)
-        per_label = getattr(thresholds, "per_label", None) is not None
-    elif np.ndim(thresholds) == 0:
-        global_value, per_label = (0.5 if thresholds is None else float(thresholds)), False
-    else:
-        per_label = bool(np.any(vector != vector[0]))
-        global_value = None if per_label else float(vector[0])
-    return {
-        "global": global_value,
-        "per_label": per_label,
-        "mean": float(vector.mean()),
-        "min": float(vector.min()),
-        "max": float(vector.max()),
-    }
-
-
 def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``metrics.json`` holds (see the module docstring), from :func:`evaluate_run`'s result."""
+    """What the evaluation folder's ``metrics.json`` holds, from :func:`evaluate_run`'s result:
+    the run folder's schema (:mod:`mlcl_text.run_folder`) with the split's scores under its
+    name, and the evaluation's ``split``, ``num_documents``, ``thresholds``,
+    ``frequency_source``, ``metrics`` and ``per_label``."""
     per_label = result["per_label"]
     fields = ("f1", "precision", "recall", "support", "predicted", "threshold", "frequency")
     return {
-        "split": result["split"],
-        "num_documents": result["num_documents"],
-        "thresholds": result["thresholds"],
+        **flat_metrics_document(result, flat=False),
         "frequency_source": per_label.get("frequency_source"),
         "metrics": dict(result["metrics"]),
         "per_label": {
@@ -394,23 +418,18 @@ def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_log_history(model_dir: str | os.PathLike) -> list[dict[str, Any]] | None:
-    """The Trainer's log history of a training output folder: its ``log_history.json``, else
-    a ``trainer_state.json`` in it, else the one of its last ``checkpoint-<step>``; ``None``
-    when there is none."""
-    folder = Path(model_dir)
-    checkpoints = sorted(
-        (p for p in folder.glob("checkpoint-*/trainer_state.json")),
-        key=lambda p: _step(p.parent.name),
-        reverse=True,
-    )
-    for path in [folder / LOG_HISTORY_FILE, folder / "trainer_state.json", *checkpoints]:
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            history = data if isinstance(data, list) else data.get("log_history")
-            if history:
-                return list(history)
-    return None
+def flat_metrics_document(result: Mapping[str, Any], flat: bool = True) -> dict[str, Any]:
+    """What ``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds: the flat scores
+    at the top level (with ``flat``), then the split's scores under its name, ``split``,
+    ``num_documents`` and ``thresholds`` (:mod:`mlcl_text.run_folder`'s schema)."""
+    scores = dict(result["metrics"])
+    return {
+        **(scores if flat else {}),
+        result["split"]: scores,
+        "split": result["split"],
+        "num_documents": result["num_documents"],
+        "thresholds": result["thresholds"],
+    }
 
 
 def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
@@ -427,45 +446,6 @@ def format_summary(result: Mapping[str, Any], name: str | None = None) -> str:
     if files:
         folder = Path(files["report"]).parent
         lines.append(
-            f"  metrics.json, report.md and {len(result['plots'])} plots written to {folder}"
+            f"  {METRICS_FILE}, {REPORT_FILE} and {len(result['plots'])} plots written to {folder}"
         )
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------- helpers
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(numerator), dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
-
-
-def _label_counts(counts: Any, tree: LabelTree) -> np.ndarray:
-    if isinstance(counts, Mapping):
-        unknown = [name for name in counts if name not in tree]
-        if unknown:
-            raise ValueError(f"train_label_counts names unknown labels: {unknown[:5]}")
-        return np.array([counts.get(name, 0) for name in tree.names], dtype=np.float64)
-    values = np.asarray(counts, dtype=np.float64)
-    if values.shape != (len(tree),):
-        raise ValueError(f"train_label_counts must have {len(tree)} values, got {values.shape}")
-    return values
-
-
-def _step(name: str) -> int:
-    match = re.search(r"(\d+)$", name)
-    return int(match.group(1)) if match else -1
-
-
-def _json_ready(value: Any) -> Any:
-    """Plain JSON values: NumPy scalars and arrays as numbers and lists, NaN/inf as null."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value

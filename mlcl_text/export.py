@@ -34,8 +34,9 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 
 from mlcl_text.model_card import ModelCardInfo, render_model_card
 from mlcl_text.modeling import MLCLModel
+from mlcl_text.run_folder import PLOTS_DIR, THRESHOLDS_FILE
 from mlcl_text.sentence_transformers_files import write_sentence_transformers_files
-from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
+from mlcl_text.thresholds import Thresholds
 
 FORMS = ("full", "classifier", "encoder")
 
@@ -90,7 +91,7 @@ def export_model(
                 card_info or ModelCardInfo(), threshold=thresholds.global_threshold
             )
     if figures_dir is not None and Path(figures_dir).is_dir():
-        figures = _copy_figures(Path(figures_dir), directory / "plots")
+        figures = _copy_figures(Path(figures_dir), directory / PLOTS_DIR)
         card_info = dataclasses.replace(
             card_info or ModelCardInfo(),
             figures={**figures, **(card_info.figures if card_info else {})},

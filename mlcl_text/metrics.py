@@ -332,6 +332,29 @@ class TruePositions:
         return np.diff(self.indptr)
 
 
+def per_label_scores(y_true: Any, y_score: Any, threshold: Any = 0.5) -> dict[str, np.ndarray]:
+    """Per label ``j``: ``precision``, ``recall`` and ``f1`` of ``S_ij >= t_j`` (0 when the
+    denominator is 0, as :func:`sklearn.metrics.f1_score` with ``average=None,
+    zero_division=0``), ``support`` (true positives count), ``predicted`` and ``threshold``."""
+    scores = as_scores(y_score)
+    num_docs, num_labels = scores.shape
+    truth = TruePositions.from_labels(y_true, scores.shape)
+    thresholds = threshold_vector(threshold, num_labels, scores.dtype)
+    counts = _PredictionCounts.zeros(num_docs, num_labels, num_labels, tree=False)
+    for start, stop in row_blocks(num_docs, num_labels):
+        rows, cols = truth.block(start, stop)
+        counts.add(start, stop, scores[start:stop] >= thresholds, rows, cols)
+    support = truth.label_counts()
+    return {
+        "precision": _ratios(counts.label_tp, counts.label_pred),
+        "recall": _ratios(counts.label_tp, support),
+        "f1": _ratios(2 * counts.label_tp, counts.label_pred + support),
+        "support": support,
+        "predicted": counts.label_pred,
+        "threshold": threshold_vector(threshold, num_labels, np.float64),
+    }
+
+
 def row_blocks(num_rows: int, num_cols: int) -> list[tuple[int, int]]:
     """``(start, stop)`` blocks of rows of about :data:`_BLOCK_ELEMENTS` entries."""
     step = max(1, _BLOCK_ELEMENTS // max(num_cols, 1))

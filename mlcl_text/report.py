@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mlcl_text.hierarchy import LabelTree
+from mlcl_text.run_folder import REPORT_FILE
 
 HEADLINE_METRICS = (
     "micro_f1",
@@ -95,7 +96,7 @@ def write_report(
             if values:
                 lines.append(f"| {name} | {_format(values[0])} | {_format(values[-1])} |")
     lines += figures_section(output_dir, figures)
-    path = Path(output_dir) / "report.md"
+    path = Path(output_dir) / REPORT_FILE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -168,7 +169,7 @@ def write_evaluation_report(
     if per_label is not None:
         lines += _label_tables(per_label)
     lines += figures_section(output_dir, figures)
-    path = Path(output_dir) / "report.md"
+    path = Path(output_dir) / REPORT_FILE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

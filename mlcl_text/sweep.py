@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +44,6 @@ import yaml
 
 from mlcl_text.compare import (
     DEFAULT_METRICS,
-    METRICS_FILE,
-    PLOT_FILE,
-    RECIPE_FILE,
     collect_runs,
     compare_table,
     format_markdown,
@@ -56,8 +52,24 @@ from mlcl_text.compare import (
     write_comparison,
 )
 from mlcl_text.recipes import Recipe, RecipeError, load_recipe, parse_yaml
+from mlcl_text.run_folder import (
+    COMPARISON_PLOT,
+    METRICS_FILE,
+    RECIPE_FILE,
+    SWEEP_FILE,
+    is_finished,
+)
 
-__all__ = ["SPEC_KEYS", "SweepCell", "SweepError", "SweepSpec", "load_sweep_spec", "run_sweep"]
+__all__ = [
+    "SPEC_KEYS",
+    "SWEEP_FILE",
+    "SweepCell",
+    "SweepError",
+    "SweepSpec",
+    "is_finished",
+    "load_sweep_spec",
+    "run_sweep",
+]
 
 SPEC_KEYS = (
     "recipes",
@@ -70,7 +82,6 @@ SPEC_KEYS = (
     "baselines",
 )
 SPLITS = ("validation", "test", "validation@0.5", "test@0.5")
-SWEEP_FILE = "sweep.yaml"
 # keys each cell sets itself: overriding them would break the grid
 _CELL_KEYS = ("subset", "seed", "output_dir")
 
@@ -332,14 +343,6 @@ def _strings(value: Any, key: str, source: Path) -> list[str]:
     return list(items)
 
 
-def is_finished(folder: Path) -> bool:
-    """Whether a cell's folder holds a readable ``metrics.json`` (a finished run)."""
-    try:
-        return isinstance(json.loads((folder / METRICS_FILE).read_text(encoding="utf-8")), dict)
-    except (OSError, ValueError):
-        return False
-
-
 def run_sweep(
     spec_path: str | Path,
     train: Callable[[Recipe], Any] | None = None,
@@ -403,7 +406,7 @@ def run_sweep(
     if finished:
         table = compare_table(collect_runs(finished), metrics=spec.metrics, split=spec.split)
         markdown, csv_path = write_comparison(table, spec.output_dir)
-        plot = _plot(table, spec.output_dir / PLOT_FILE)
+        plot = _plot(table, spec.output_dir / COMPARISON_PLOT)
         print(format_markdown(table), flush=True)
         print(f"wrote {markdown}, {csv_path}" + (f" and {plot}" if plot else ""), flush=True)
     if failed:

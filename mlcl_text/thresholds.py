@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 
 from mlcl_text.metrics import TruePositions, as_scores, check_finite_block, row_blocks
+from mlcl_text.run_folder import THRESHOLDS_FILE, write_json
 
 METRICS = ("micro_f1", "macro_f1", "samples_f1")
 DEFAULT_GRID = np.linspace(0.05, 0.95, 19)
-THRESHOLDS_FILE = "thresholds.json"
 _FORMAT_VERSION = 1
 
 
@@ -244,8 +244,7 @@ class Thresholds:
         path = Path(path)
         if path.is_dir():
             path = path / THRESHOLDS_FILE
-        path.write_text(json.dumps(self.to_dict(labels), indent=2) + "\n", encoding="utf-8")
-        return path
+        return write_json(path, self.to_dict(labels))
 
     @classmethod
     def load(cls, path: str | Path, labels: Any = None) -> Thresholds:

@@ -26,6 +26,7 @@ from transformers import EarlyStoppingCallback, EvalPrediction, Trainer
 from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
 from mlcl_text.metrics import evaluate_predictions
 from mlcl_text.progress import use_readable_output
+from mlcl_text.run_folder import TRAINING_ARGS_FILE, write_json
 from mlcl_text.sampling import LabelBatchSampler, sampling_view
 from mlcl_text.thresholds import tune_global_threshold
 from mlcl_text.training_args import (
@@ -38,7 +39,7 @@ from mlcl_text.training_args import (
 
 #: the Trainer's pickled training arguments, replaced by ARGUMENTS_FILE in every saved folder
 PICKLED_ARGUMENTS = "training_args.bin"
-ARGUMENTS_FILE = "training_args.json"
+ARGUMENTS_FILE = TRAINING_ARGS_FILE
 STAGES = ("joint", "contrastive", "classifier", "finetune")
 
 # the training arguments and their choices live in mlcl_text.training_args; re-exported here
@@ -168,7 +169,7 @@ class MLCLTrainer(Trainer):
         folder = Path(output_dir if output_dir is not None else self.args.output_dir)
         (folder / PICKLED_ARGUMENTS).unlink(missing_ok=True)
         if self.args.should_save:
-            (folder / ARGUMENTS_FILE).write_text(self.args.to_json_string(), encoding="utf-8")
+            write_json(folder / ARGUMENTS_FILE, self.args.to_dict())
 
     # ------------------------------------------------------------------ optimiser
     def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:

@@ -9,7 +9,6 @@ tuning is off) and ``metrics.json`` with the validation and test scores at those
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections import Counter
@@ -27,7 +26,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
-from mlcl_text.evaluation import LOG_HISTORY_FILE, PLOT_FILES, PLOTS_DIR, evaluate_run
+from mlcl_text.evaluation import sample_vectors, write_split_figures
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
@@ -35,7 +34,25 @@ from mlcl_text.plots import loss_series, plot_loss_curves
 from mlcl_text.protocols import CONTRASTIVE_STAGE_DIR, run_protocol
 from mlcl_text.recipes import Recipe, RecipeError
 from mlcl_text.report import write_report
-from mlcl_text.thresholds import THRESHOLDS_FILE, Thresholds
+from mlcl_text.run_folder import (
+    CHECKPOINT_PATTERN,
+    CONFIG_FILE,
+    EVALUATION_DIR_PATTERN,
+    LOG_HISTORY_FILE,
+    METRICS_FILE,
+    PLOT_FILES,
+    PLOTS_DIR,
+    RECIPE_FILE,
+    REPORT_FILE,
+    SPLIT_METRICS_PATTERN,
+    SUBSET_FILE,
+    THRESHOLDS_FILE,
+    TRAINER_STATE_FILE,
+    write_json,
+    write_metrics,
+)
+from mlcl_text.split_scores import score_split
+from mlcl_text.thresholds import Thresholds
 from mlcl_text.trainer import MLCLTrainer
 
 logger = logging.getLogger(__name__)
@@ -73,8 +90,8 @@ def train_from_recipe(
             remove_stale_files(output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
         if subset is not None:
-            subset.save(output_dir / "subset.json", overwrite=True)
-        recipe.save(output_dir / "recipe.yaml")
+            subset.save(output_dir / SUBSET_FILE, overwrite=True)
+        recipe.save(output_dir / RECIPE_FILE)
 
     tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
     encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
@@ -132,33 +149,61 @@ def train_from_recipe(
     }
     if not trainer.is_world_process_zero():
         return TrainingResult(output_dir, metrics)
-    (output_dir / LOG_HISTORY_FILE).write_text(json.dumps(log_history, indent=2), encoding="utf-8")
+    write_json(output_dir / LOG_HISTORY_FILE, log_history)
     thresholds.save(output_dir / THRESHOLDS_FILE, labels=tree)
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    figures = {}
-    plotted = next((split for split in ("test", "validation") if split in probabilities), None)
-    if plotted is not None:  # figures of the test split (validation without one)
-        figures = evaluate_run(
-            trainer.model,
-            tokenizer,
-            data[plotted],
-            tree,
-            output_dir,
-            thresholds=thresholds,
-            log_history=log_history,
-            train_label_counts=Counter(n for labels in data["train"]["labels"] for n in labels),
-            max_length=recipe.max_length,
-            split_name=plotted,
-            probabilities=probabilities[plotted],
-            write_summary=False,
-            metrics=metrics[plotted],
-        )["plots"]
-    elif loss_series(log_history):
-        path = output_dir / PLOTS_DIR / PLOT_FILES["loss_curves"]
-        figures = {"loss_curves": plot_loss_curves(log_history, path)}
+    write_metrics(output_dir, metrics)
+    figures = run_figures(
+        output_dir,
+        trainer.model,
+        tokenizer,
+        data,
+        tree,
+        recipe,
+        log_history,
+        scored=(thresholds, metrics, probabilities),
+    )
     sizes = {split: len(data[split]) for split in data}
     write_report(output_dir, recipe.to_dict(), sizes, tree, metrics, log_history, figures=figures)
     return TrainingResult(output_dir, metrics)
+
+
+def run_figures(
+    output_dir: Path,
+    model: MLCLModel,
+    tokenizer,
+    data: DatasetDict,
+    tree: LabelTree,
+    recipe: Recipe,
+    log_history: list[dict[str, Any]],
+    *,
+    scored: tuple[Thresholds, dict[str, Any], dict[str, np.ndarray]],
+) -> dict:
+    """The figures of the run's report in ``output_dir/plots``: those of the test split
+    (validation without one; :func:`~mlcl_text.evaluation.write_split_figures`) from
+    ``scored`` = :func:`score_splits`'s ``(thresholds, metrics)`` and the probabilities by
+    split, else the loss curves alone when there is no evaluation split."""
+    thresholds, metrics, probabilities = scored
+    plotted = next((split for split in ("test", "validation") if split in probabilities), None)
+    if plotted is None:
+        if not loss_series(log_history):
+            return {}
+        path = output_dir / PLOTS_DIR / PLOT_FILES["loss_curves"]
+        return {"loss_curves": plot_loss_curves(log_history, path)}
+    split = data[plotted]
+    scores = score_split(
+        tree,
+        split["labels"],
+        probabilities[plotted],
+        thresholds,
+        split_name=plotted,
+        train_label_counts=Counter(n for labels in data["train"]["labels"] for n in labels),
+        metrics=metrics[plotted],
+    )
+    texts = [str(t) for t in split["text"]]
+    vectors, groups = sample_vectors(
+        model, tokenizer, texts, scores.y_true, tree, max_length=recipe.max_length
+    )
+    return write_split_figures(scores, output_dir, tree, log_history, vectors, groups)
 
 
 def check_split_sizes(data: DatasetDict, recipe: Recipe) -> None:
@@ -206,17 +251,22 @@ class RunExistsError(RecipeError):
 
 
 #: what a run leaves in its folder besides the model files (see the module docstring)
-RUN_FILES = ("metrics.json", "recipe.yaml", "subset.json", THRESHOLDS_FILE, "report.md")
+RUN_FILES = (METRICS_FILE, RECIPE_FILE, SUBSET_FILE, THRESHOLDS_FILE, REPORT_FILE)
 #: folders and files of an earlier run that a new run would not replace but leave stale
-STALE_PATTERNS = ("checkpoint-*", CONTRASTIVE_STAGE_DIR, "evaluation-*", "metrics-*.json")
+STALE_PATTERNS = (
+    CHECKPOINT_PATTERN,
+    CONTRASTIVE_STAGE_DIR,
+    EVALUATION_DIR_PATTERN,
+    SPLIT_METRICS_PATTERN,
+)
 
 
 def check_output_dir(output_dir: Path, overwrite: bool) -> None:
     """Refuse an ``output_dir`` that holds a run (:class:`RunExistsError`) unless
     ``overwrite``; nothing is written."""
     found = sorted(
-        {p.name for p in output_dir.glob("checkpoint-*")}
-        | {name for name in (*RUN_FILES, "config.json") if (output_dir / name).exists()}
+        {p.name for p in output_dir.glob(CHECKPOINT_PATTERN)}
+        | {name for name in (*RUN_FILES, CONFIG_FILE) if (output_dir / name).exists()}
     )
     if found and not overwrite:
         raise RunExistsError(
@@ -229,7 +279,7 @@ def check_output_dir(output_dir: Path, overwrite: bool) -> None:
 def remove_stale_files(output_dir: Path) -> None:
     """Remove what an earlier run left that a new one would not replace: its checkpoints,
     its evaluations and its subset index."""
-    for pattern in (*STALE_PATTERNS, "subset.json"):
+    for pattern in (*STALE_PATTERNS, SUBSET_FILE):
         for path in output_dir.glob(pattern):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
@@ -243,8 +293,8 @@ def resolve_checkpoint(output_dir: Path, resume: str | bool) -> str:
             raise RecipeError(f"--resume: {output_dir} holds no checkpoint-* folder to resume from")
         return latest
     path = Path(resume)
-    if not (path / "trainer_state.json").is_file():
-        raise RecipeError(f"--resume: {path} is not a checkpoint folder (no trainer_state.json)")
+    if not (path / TRAINER_STATE_FILE).is_file():
+        raise RecipeError(f"--resume: {path} is not a checkpoint folder (no {TRAINER_STATE_FILE})")
     return str(path)
 
 
@@ -263,7 +313,7 @@ def prepare_data(recipe: Recipe, output_dir: Path | None = None) -> tuple[Datase
     data through this."""
     data, tree, subset = load_recipe_data(recipe)
     if subset is not None and output_dir is not None:
-        subset.save(output_dir / "subset.json", overwrite=True)
+        subset.save(output_dir / SUBSET_FILE, overwrite=True)
     return data, tree
 
 

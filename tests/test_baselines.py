@@ -150,6 +150,26 @@ def test_tfidf_separates_an_easy_set_well_above_chance(tmp_path):
 # ---------------------------------------------------------------------------- run folders
 
 
+def test_run_folder_metrics_are_strict_json(tmp_path, model_dir, data_dir, monkeypatch):
+    from mlcl_text import training
+    from tests.test_run_folder import strict_loads
+
+    scored = training.score_splits
+
+    def undefined_scores(*args, **kwargs):  # NaN, inf and NumPy scalars, as scoring gives them
+        thresholds, metrics = scored(*args, **kwargs)
+        metrics["test"] = {**metrics["test"], "macro_auc": np.nan, "p@1": np.float32(np.inf)}
+        return thresholds, metrics
+
+    monkeypatch.setattr(training, "score_splits", undefined_scores)
+    _, recipe = _recipe(tmp_path, model_dir, data_dir)
+    run_baseline("tfidf", recipe, tmp_path / "tfidf")
+    stored = strict_loads((tmp_path / "tfidf" / "metrics.json").read_text())
+    assert stored["test"]["macro_auc"] is None and stored["test"]["p@1"] is None
+    (run,) = collect_runs([tmp_path / "tfidf"])
+    assert run.value("test", "macro_auc") is None and run.value("test", "micro_f1") is not None
+
+
 def test_run_folder_reads_like_a_training_run(tmp_path, model_dir, data_dir):
     _, recipe = _recipe(
         tmp_path, model_dir, data_dir, "subset={method: k_per_label, k: 2, seed: 3}"

@@ -14,6 +14,7 @@ from mlcl_text import MLCLModel
 from mlcl_text.cli import main
 from mlcl_text.resources import recipes_dir
 from tests.recipe_files import write_files_recipe
+from tests.test_run_folder import strict_loads
 
 
 def _recipe(tmp_path, model_dir, data_dir, **extra):
@@ -41,7 +42,8 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     assert yaml.safe_load((run / "recipe.yaml").read_text())["learning_rate"] == 1e-3
     assert not list(run.rglob("*.bin")) and not list(run.rglob("*.pkl"))  # no pickle
     assert json.loads((run / "training_args.json").read_text())["learning_rate"] == 1e-3
-    metrics = json.loads((run / "metrics.json").read_text())
+    metrics = strict_loads((run / "metrics.json").read_text())
+    assert isinstance(strict_loads((run / "log_history.json").read_text()), list)
     assert set(metrics) == {
         "validation",
         "test",
@@ -64,8 +66,12 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
     )
 
     assert main(["evaluate", str(run), "--split", "validation"]) == 0
-    scores = json.loads((run / "metrics-validation.json").read_text())
+    scores = strict_loads((run / "metrics-validation.json").read_text())
     assert 0.0 <= scores["micro_f1"] <= 1.0 and "violation_rate" in scores
+    assert scores["validation"]["micro_f1"] == scores["micro_f1"]  # the run folder's schema
+    assert scores["split"] == "validation" and "global" in scores["thresholds"]
+    evaluated = strict_loads((run / "evaluation-validation" / "metrics.json").read_text())
+    assert evaluated["validation"] == evaluated["metrics"]
 
     monkeypatch.setattr(
         "sys.stdin", io.StringIO("gene editing with crispr\n\nquery optimisation\n")

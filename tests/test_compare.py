@@ -82,6 +82,13 @@ def test_find_run_dirs_expands_folders(tmp_path):
         find_run_dirs([tmp_path / "s" / "bce" / "5" / "seed0"])
 
 
+def test_an_evaluation_inside_a_run_is_part_of_the_run(tmp_path):
+    run = make_run(tmp_path / "s" / "bce" / "1" / "seed0", {"micro_f1": 0.5})
+    make_run(run / "evaluation-test", {"micro_f1": 0.5})
+    other = make_run(tmp_path / "s" / "bce-other", {})
+    assert find_run_dirs([tmp_path / "s"]) == [run, other]
+
+
 def sweep_runs(tmp_path):
     """mlcl: shots 5 (3 seeds), full (1 seed); bce: shots 1 and 5 (2 seeds each)."""
     scores = {

@@ -243,3 +243,69 @@ def test_training_report_links_figures(tmp_path, small_tree):
     text = path.read_text()
     assert "| micro_f1 | 0.5000 |" in text and "| loss_con/a |" in text
     assert "![level](plots/level_f1.png)" in text
+
+
+def test_evaluation_files_are_strict_json_that_compare_reads(
+    tmp_path, model, tiny_tokenizer, split, small_tree, monkeypatch
+):
+    from mlcl_text import split_scores
+    from mlcl_text.compare import collect_runs
+    from mlcl_text.evaluation import flat_metrics_document
+    from mlcl_text.run_folder import write_json
+    from tests.test_run_folder import strict_loads
+
+    scored = split_scores.evaluate_predictions
+
+    def undefined_scores(*args, **kwargs):  # NaN, inf and NumPy scalars, as scoring gives them
+        scores = scored(*args, **kwargs)
+        return {**scores, "micro_auc": float("nan"), "p@5": np.float32(np.inf)}
+
+    monkeypatch.setattr(split_scores, "evaluate_predictions", undefined_scores)
+    out = tmp_path / "evaluation-test"
+    result = evaluate_run(
+        model, tiny_tokenizer, split, small_tree, out, max_length=16, max_points=0, umap=False
+    )
+    document = strict_loads((out / "metrics.json").read_text())
+    assert document["test"] == document["metrics"]
+    assert document["test"]["micro_auc"] is None and document["test"]["p@5"] is None
+    assert document["split"] == "test" and document["thresholds"]["global"] == 0.5
+    flat = strict_loads(
+        write_json(tmp_path / "metrics-test.json", flat_metrics_document(result)).read_text()
+    )
+    assert flat["micro_f1"] == flat["test"]["micro_f1"] == document["test"]["micro_f1"]
+    assert "per_label" not in flat and flat["micro_auc"] is None
+    (run,) = collect_runs([out])
+    assert run.value("test", "micro_f1") == pytest.approx(result["metrics"]["micro_f1"])
+    assert run.value("test", "micro_auc") is None
+
+
+def test_score_split_then_write_its_files_is_what_evaluate_run_writes(
+    tmp_path, model, tiny_tokenizer, split, small_tree
+):
+    from mlcl_text.evaluation import write_split_figures, write_split_summary
+    from mlcl_text.split_scores import score_split
+
+    rng = np.random.default_rng(1)
+    probabilities = rng.random((len(split), len(small_tree)))
+    scores = score_split(small_tree, split["labels"], probabilities, 0.4, split_name="validation")
+    assert scores.num_documents == len(split) and scores.thresholds["global"] == 0.4
+    assert scores.per_label["frequency_source"] == "split"
+    figures = write_split_figures(scores, tmp_path / "a", small_tree)
+    files = write_split_summary(scores, tmp_path / "a", small_tree, figures)
+    assert "loss_curves" not in figures and files["report"].is_file()
+    evaluate_run(
+        model,
+        tiny_tokenizer,
+        split,
+        small_tree,
+        tmp_path / "b",
+        thresholds=0.4,
+        probabilities=probabilities,
+        split_name="validation",
+        max_points=0,
+        umap=False,
+    )
+    written = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert written == json.loads((tmp_path / "b" / "metrics.json").read_text())
+    with pytest.raises(ValueError, match="do not match"):
+        score_split(small_tree, split["labels"], probabilities[:2])

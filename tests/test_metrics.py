@@ -426,3 +426,21 @@ def test_threshold_tuning_on_scored_labels():
     _, y, scores, leaves = _icd_like_case(1)
     tuned = Thresholds.tune(y, scores, per_label=False, scored_labels=leaves)
     assert tuned.global_threshold == tune_global_threshold(y[:, leaves], scores[:, leaves])
+
+
+def test_per_label_scores_agree_with_the_flat_scores():
+    from mlcl_text.metrics import evaluate_predictions, per_label_scores
+
+    rng = np.random.default_rng(5)
+    y = (rng.random((40, 6)) < 0.3).astype(int)
+    scores = rng.random((40, 6)).astype(np.float32)
+    thresholds = np.linspace(0.3, 0.7, 6)
+    per_label = per_label_scores(sp.csr_matrix(y), scores, thresholds)
+    flat = evaluate_predictions(y, scores, threshold=thresholds)
+    assert per_label["f1"].mean() == pytest.approx(flat["macro_f1"])
+    assert per_label["threshold"].tolist() == thresholds.tolist()
+    decided = scores >= thresholds.astype(np.float32)
+    assert per_label["predicted"].tolist() == decided.sum(axis=0).tolist()
+    np.testing.assert_allclose(
+        per_label["recall"], (decided & (y == 1)).sum(axis=0) / np.maximum(y.sum(axis=0), 1)
+    )
