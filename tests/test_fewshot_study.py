@@ -67,3 +67,16 @@ def test_run_the_study(tmp_path):
     table = compare_table(collect_runs(sorted(out.glob("*/*/seed*"))))
     groups = {(row.group["method"], row.group["shots"], row.runs) for row in table.rows}
     assert groups == {(m, s, 3) for m in METHODS + BASELINES for s in ("1", "5", "10", "full")}
+
+
+def test_the_demo_recipe_is_the_recommended_recipe_on_debtags():
+    """``mlcl-text demo`` runs ``recipes/fewshot/bce.yaml``'s training settings; only the data,
+    the input length and the output folder differ."""
+    recipes = SWEEPS.parent.parent
+    demo = yaml.safe_load((recipes / "demo" / "recommended.yaml").read_text(encoding="utf-8"))
+    bce = yaml.safe_load((recipes / "fewshot" / "bce.yaml").read_text(encoding="utf-8"))
+    own = {"dataset", "dataset_path", "dataset_options", "max_length", "output_dir"}
+    own |= {"early_stopping_patience"}  # the demo's 4 epochs run to the end
+    assert {k: v for k, v in demo.items() if k not in own} == {
+        k: v for k, v in bce.items() if k not in own
+    }
