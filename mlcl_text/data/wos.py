@@ -14,6 +14,41 @@ line by line. Labels form a two-level tree: the domain (``"CS"``) and the area, 
 path (``"CS/Machine learning"``) because area names are only unique within a domain. Some area
 names contain a slash themselves (``"Medical/HIV/AIDS"``), so the tree is built from explicit
 parent links, not by splitting names at ``/``: every area sits at depth 2 under its domain.
+
+Label names
+-----------
+``Data.xlsx`` lists the 46,985 documents of WOS-46985 with their domain id ``Y1``,
+area id ``Y2`` and the names ``Domain`` and ``area``. A document's ids ``(YL1, YL2)``
+are looked up among the ``(Y1, Y2)`` pairs; names are stripped of surrounding white
+space (the published file has trailing spaces). Reading it needs ``openpyxl``
+(``pip install openpyxl``; an ``ImportError`` says so when it is missing). Without
+``Data.xlsx`` names are ``domain-<YL1>`` and ``domain-<YL1>/area-<YL2>``. ``"auto"``
+uses ``Data.xlsx`` only for WOS-46985 (the folder is named ``WOS46985`` or holds
+46,985 documents) because the ids of the smaller variants need not follow WOS-46985's
+numbering; ``label_names="xlsx"`` applies it to them anyway. The tree lists the
+domains by id, then the areas by ``(domain, area)`` id (``label_names`` of :func:`load_wos`).
+
+Split rule
+----------
+With ``n`` documents, ``n_test = round(n * test)`` and ``n_val = round(n * validation)``
+(or the given counts). The indices ``0..n-1`` (line order of ``X.txt``) are shuffled
+with ``numpy.random.default_rng(seed).permutation(n)``; the first ``n_test`` go to
+test, the next ``n_val`` to validation and the rest to train; each split keeps file
+order. For WOS-46985 the defaults give 30,070 / 7,518 / 9,397 documents, the sizes of
+the split used by HGCLR and HPT. Only the sizes are reproduced, not the membership of
+their split, which cannot be derived from the archive. See :func:`wos_split_sizes`
+and :func:`mlcl_text.data.splits.seeded_split`.
+
+Hub data
+--------
+The Hub data set needs a text column (``text``, ``input_data`` or ``abstract``) and one
+of: a ``labels`` column of ``"Domain/area"`` paths (the domain ends at the first
+``/``; an entry without ``/`` is a domain); ``domain`` and ``area`` string columns; or
+the integer columns ``label_level_1`` and ``label_level_2`` of
+``HDLTex/web_of_science`` (named by their ``ClassLabel`` names when they have them,
+id-based names otherwise). Column names are matched case-insensitively. When it has
+``train``, ``validation`` and ``test`` splits they are kept; otherwise all its rows
+are split by the rule above. ``id`` is its ``id`` column or ``<hub_id>[<split>]:<row>``.
 """
 
 from __future__ import annotations
@@ -26,16 +61,14 @@ from typing import Any
 
 import datasets
 import numpy as np
-from datasets import Dataset, DatasetDict, Features, List, Value
+from datasets import Dataset, DatasetDict
 
 from mlcl_text.data.registry import SPLITS, DataError, register
+from mlcl_text.data.rows import rows_to_dataset
+from mlcl_text.data.splits import seeded_split
 from mlcl_text.hierarchy import LabelTree
 
 logger = logging.getLogger(__name__)
-
-FEATURES = Features(
-    {"text": Value("string"), "labels": List(Value("string")), "id": Value("string")}
-)
 
 #: The HGCLR/HPT split of WOS-46985: 30,070 train / 7,518 validation / 9,397 test.
 WOS46985_SPLIT = (30_070, 7_518, 9_397)
@@ -67,7 +100,7 @@ def load_wos(
             itself (a folder holding ``X.txt``; then ``variant`` is not used).
         variant: ``"WOS46985"`` (default), ``"WOS11967"`` or ``"WOS5736"``.
         hub_id: load from the Hugging Face Hub with ``datasets.load_dataset(hub_id, hub_config)``
-            instead of ``path`` (see *Hub data* below).
+            instead of ``path`` (see *Hub data* in the module docstring).
         hub_config: the Hub configuration, e.g. ``"WOS46985"`` for ``HDLTex/web_of_science``.
         seed: seed of the split rule.
         split_sizes: ``(validation, test)`` sizes: floats are fractions of the documents, ints
@@ -78,38 +111,7 @@ def load_wos(
             (default): ``Data.xlsx`` for WOS-46985 when it is present, id-based names
             otherwise (with a warning).
 
-    Label names:
-        ``Data.xlsx`` lists the 46,985 documents of WOS-46985 with their domain id ``Y1``,
-        area id ``Y2`` and the names ``Domain`` and ``area``. A document's ids ``(YL1, YL2)``
-        are looked up among the ``(Y1, Y2)`` pairs; names are stripped of surrounding white
-        space (the published file has trailing spaces). Reading it needs ``openpyxl``
-        (``pip install openpyxl``; an ``ImportError`` says so when it is missing). Without
-        ``Data.xlsx`` names are ``domain-<YL1>`` and ``domain-<YL1>/area-<YL2>``. ``"auto"``
-        uses ``Data.xlsx`` only for WOS-46985 (the folder is named ``WOS46985`` or holds
-        46,985 documents) because the ids of the smaller variants need not follow WOS-46985's
-        numbering; ``label_names="xlsx"`` applies it to them anyway. The tree lists the
-        domains by id, then the areas by ``(domain, area)`` id.
-
-    Split rule:
-        With ``n`` documents, ``n_test = round(n * test)`` and ``n_val = round(n * validation)``
-        (or the given counts). The indices ``0..n-1`` (line order of ``X.txt``) are shuffled
-        with ``numpy.random.default_rng(seed).permutation(n)``; the first ``n_test`` go to
-        test, the next ``n_val`` to validation and the rest to train; each split keeps file
-        order. For WOS-46985 the defaults give 30,070 / 7,518 / 9,397 documents, the sizes of
-        the split used by HGCLR and HPT. Only the sizes are reproduced, not the membership of
-        their split, which cannot be derived from the archive. See :func:`wos_split_sizes`
-        and :func:`seeded_split`.
-
-    Hub data:
-        The Hub data set needs a text column (``text``, ``input_data`` or ``abstract``) and one
-        of: a ``labels`` column of ``"Domain/area"`` paths (the domain ends at the first
-        ``/``; an entry without ``/`` is a domain); ``domain`` and ``area`` string columns; or
-        the integer columns ``label_level_1`` and ``label_level_2`` of
-        ``HDLTex/web_of_science`` (named by their ``ClassLabel`` names when they have them,
-        id-based names otherwise). Column names are matched case-insensitively. When it has
-        ``train``, ``validation`` and ``test`` splits they are kept; otherwise all its rows
-        are split by the rule above. ``id`` is its ``id`` column or ``<hub_id>[<split>]:<row>``.
-
+    Label names, the split rule and the Hub columns are described in the module docstring.
     The ``id`` of a local document is ``<variant folder name>:<line>``, its 1-based line in
     ``X.txt``.
     Bad input (line counts that differ, a non-integer id, an empty abstract, ids missing
@@ -181,33 +183,13 @@ def wos_split_sizes(
     return n - n_validation - n_test, n_validation, n_test
 
 
-def seeded_split(n: int, *, n_validation: int, n_test: int, seed: int) -> dict[str, np.ndarray]:
-    """Indices of each split: ``permutation = numpy.random.default_rng(seed).permutation(n)``;
-    ``permutation[:n_test]`` → test, the next ``n_validation`` → validation, the rest → train.
-
-    Each split's indices are sorted, so rows keep their order in the source.
-    """
-    if n_validation < 0 or n_test < 0 or n_validation + n_test > n:
-        raise ValueError(f"cannot take {n_validation} + {n_test} held-out rows from {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    return {
-        "train": np.sort(order[n_test + n_validation :]),
-        "validation": np.sort(order[n_test : n_test + n_validation]),
-        "test": np.sort(order[:n_test]),
-    }
-
-
 def _split_rows(
     rows: list[dict[str, Any]], seed: int, split_sizes: tuple[float | int, float | int] | None
 ) -> DatasetDict:
     _, n_validation, n_test = wos_split_sizes(len(rows), split_sizes)
     parts = seeded_split(len(rows), n_validation=n_validation, n_test=n_test, seed=seed)
-    return DatasetDict({split: _dataset([rows[i] for i in parts[split]]) for split in SPLITS})
-
-
-def _dataset(rows: list[dict[str, Any]]) -> Dataset:
-    return Dataset.from_dict(
-        {column: [row[column] for row in rows] for column in FEATURES}, features=FEATURES
+    return DatasetDict(
+        {split: rows_to_dataset([rows[i] for i in parts[split]]) for split in SPLITS}
     )
 
 
@@ -480,7 +462,7 @@ def _load_hub(
         for row in rows:
             row["labels"].sort(key=rank.__getitem__)
     if set(SPLITS) <= set(records):
-        return DatasetDict({split: _dataset(records[split]) for split in SPLITS}), tree
+        return DatasetDict({split: rows_to_dataset(records[split]) for split in SPLITS}), tree
     ordered = [s for s in SPLITS if s in records] + sorted(set(records) - set(SPLITS))
     return _split_rows([row for s in ordered for row in records[s]], seed, split_sizes), tree
 
