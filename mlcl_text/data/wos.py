@@ -54,7 +54,6 @@ are split by the rule above. ``id`` is its ``id`` column or ``<hub_id>[<split>]:
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,8 @@ from datasets import Dataset, DatasetDict
 from mlcl_text.data.registry import SPLITS, DataError, register
 from mlcl_text.data.rows import rows_to_dataset
 from mlcl_text.data.splits import seeded_split
+from mlcl_text.data.wos_names import label_names as read_label_names
+from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,10 @@ DEFAULT_SPLIT_FRACTIONS = (
 )
 
 LABEL_NAME_MODES = ("auto", "xlsx", "ids")
-_XLSX_LOCATIONS = ("Data.xlsx", "Meta-data/Data.xlsx")
+
+__getattr__ = moved_names(
+    __name__, {"read_wos_label_names": "mlcl_text.data.wos_names:read_wos_label_names"}
+)
 
 
 @register("wos")
@@ -131,7 +135,13 @@ def load_wos(
 
     folder = _variant_folder(Path(path), variant)
     texts, level1, level2 = _read_variant(folder)
-    names = _label_names(folder, level1, level2, label_names)
+    names = read_label_names(
+        folder,
+        level1,
+        level2,
+        label_names,
+        is_wos46985=folder.name == "WOS46985" or len(level1) == sum(WOS46985_SPLIT),
+    )
 
     domain_ids = sorted(set(level1))
     area_ids = sorted(set(zip(level1, level2, strict=True)))
@@ -260,149 +270,6 @@ def _read_variant(folder: Path) -> tuple[list[str], list[int], list[int]]:
                 "line count",
             )
     return texts, columns["YL1.txt"], columns["YL2.txt"]
-
-
-class _Names:
-    """Label names of domain ids and ``(domain, area)`` id pairs (id-based without a table)."""
-
-    def __init__(self, source: Path | str, table: dict[tuple[int, int], tuple[str, str]] | None):
-        self.source, self.table = source, table
-        self.domains = {d: names[0] for (d, _), names in (table or {}).items()}
-
-    def domain(self, d: int) -> str:
-        return f"domain-{d}" if self.table is None else self.domains[d]
-
-    def area(self, d: int, a: int) -> str:
-        if self.table is None:
-            return f"domain-{d}/area-{a}"
-        domain, area = self.table[d, a]
-        return f"{domain}/{area}"
-
-
-def _label_names(folder: Path, level1: list[int], level2: list[int], mode: str) -> _Names:
-    if mode == "ids":
-        return _Names(folder, None)
-    candidates = [folder / "Data.xlsx", *(folder.parent / loc for loc in _XLSX_LOCATIONS)]
-    xlsx = next((p for p in candidates if p.is_file()), None)
-    if xlsx is None:
-        if mode == "xlsx":
-            raise FileNotFoundError(
-                f"label_names='xlsx' but no Data.xlsx in {folder} or {folder.parent}"
-            )
-        logger.warning(
-            "%s: no Data.xlsx next to the variant folder; label names are ids "
-            "('domain-<YL1>', 'domain-<YL1>/area-<YL2>')",
-            folder,
-        )
-        return _Names(folder, None)
-    if mode == "auto" and folder.name != "WOS46985" and len(level1) != sum(WOS46985_SPLIT):
-        logger.warning(
-            "%s: Data.xlsx names the ids of WOS46985, which need not match the ids of this "
-            "variant; label names are ids (pass label_names='xlsx' to use Data.xlsx anyway)",
-            folder,
-        )
-        return _Names(folder, None)
-
-    table, counts = read_wos_label_names(xlsx)
-    pairs = Counter(zip(level1, level2, strict=True))
-    for line, pair in enumerate(zip(level1, level2, strict=True), start=1):
-        if pair not in table:
-            raise DataError(
-                f"{folder / 'YL2.txt'}, line {line}: (YL1, YL2) = {pair} has no row with "
-                f"(Y1, Y2) = {pair} in {xlsx}",
-                "unknown label",
-            )
-    if pairs != {pair: counts[pair] for pair in pairs} or sum(counts.values()) != len(level1):
-        logger.warning(
-            "%s: the counts of (Y1, Y2) in %s differ from those of (YL1, YL2) in %s; "
-            "names are taken from Data.xlsx by id all the same",
-            folder,
-            xlsx,
-            folder,
-        )
-    used = {pair: table[pair] for pair in sorted(pairs)}
-    return _Names(xlsx, used)
-
-
-def read_wos_label_names(
-    path: str | Path,
-) -> tuple[dict[tuple[int, int], tuple[str, str]], Counter]:
-    """``{(Y1, Y2): (Domain, area)}`` from ``Data.xlsx`` (names stripped) and row counts per pair.
-
-    Needs ``openpyxl``. Rows that name one id pair, or one domain id, differently raise
-    :class:`DataError` with the sheet row number (the header is row 1).
-    """
-    path = Path(path)
-    try:
-        import openpyxl
-    except ImportError:
-        raise ImportError(
-            f"reading the WOS label names from {path} needs openpyxl: pip install openpyxl "
-            "(or pass label_names='ids' for id-based names)"
-        ) from None
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None) or ()
-        position = {str(h).strip().lower(): i for i, h in enumerate(header) if h is not None}
-        wanted = ("y1", "y2", "domain", "area")
-        missing = [name for name in wanted if name not in position]
-        if missing:
-            raise DataError(
-                f"{path}, row 1: missing column(s) {missing} (found {[str(h) for h in header]})",
-                "missing column",
-            )
-        table: dict[tuple[int, int], tuple[str, str]] = {}
-        domain_of: dict[int, str] = {}
-        counts: Counter = Counter()
-        for number, row in enumerate(rows, start=2):
-            if row is None or all(v is None or str(v).strip() == "" for v in row):
-                continue
-            values = [row[position[name]] if position[name] < len(row) else None for name in wanted]
-            y1 = _int_cell(path, number, "Y1", values[0])
-            y2 = _int_cell(path, number, "Y2", values[1])
-            domain, area = (
-                _name_cell(path, number, c, v)
-                for c, v in zip(("Domain", "area"), values[2:], strict=True)
-            )
-            if domain_of.setdefault(y1, domain) != domain:
-                raise DataError(
-                    f"{path}, row {number}: domain id Y1={y1} is named {domain!r} here but "
-                    f"{domain_of[y1]!r} in an earlier row",
-                    "inconsistent names",
-                )
-            if table.setdefault((y1, y2), (domain, area)) != (domain, area):
-                raise DataError(
-                    f"{path}, row {number}: (Y1, Y2) = {(y1, y2)} is named {(domain, area)} here "
-                    f"but {table[y1, y2]} in an earlier row",
-                    "inconsistent names",
-                )
-            counts[y1, y2] += 1
-    finally:
-        workbook.close()
-    return table, counts
-
-
-def _int_cell(path: Path, row: int, column: str, value: Any) -> int:
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise DataError(f"{path}, row {row}: {column} is not an integer id: {value!r}", "bad id")
-
-
-def _name_cell(path: Path, row: int, column: str, value: Any) -> str:
-    name = "" if value is None else str(value).strip()
-    if not name:
-        raise DataError(f"{path}, row {row}: empty {column} name", "empty name")
-    return name
 
 
 def _make_tree(domains: Iterable[str], areas: Iterable[tuple[str, str]], source: str) -> LabelTree:
