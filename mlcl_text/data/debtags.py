@@ -20,6 +20,7 @@ from datasets import DatasetDict
 from mlcl_text.data.file_io import read_bytes
 from mlcl_text.data.registry import SPLITS, DataError, register
 from mlcl_text.data.rows import rows_to_dataset
+from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+
 DATA_FILE = "debtags.jsonl.gz"
 #: Separators of debtags: ``facet::tag:subtag``.
 SEPARATORS = ("::", ":")
+
+__getattr__ = moved_names(__name__, {"FEATURES": "mlcl_text.data.rows:FEATURES"})
 
 
 def packaged_file() -> Traversable:

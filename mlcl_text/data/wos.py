@@ -82,7 +82,11 @@ DEFAULT_SPLIT_FRACTIONS = (
 LABEL_NAME_MODES = ("auto", "xlsx", "ids")
 
 __getattr__ = moved_names(
-    __name__, {"read_wos_label_names": "mlcl_text.data.wos_names:read_wos_label_names"}
+    __name__,
+    {
+        "FEATURES": "mlcl_text.data.rows:FEATURES",
+        "read_wos_label_names": "mlcl_text.data.wos_names:read_wos_label_names",
+    },
 )
 
 

@@ -25,13 +25,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from mlcl_text.data.clinical.icd_common import (
-    TreeBuilder,
-    narrowest_range,
-    place_code,
-    unique_codes,
-    warn_missing,
-)
+from mlcl_text.data.clinical.icd_common import TreeBuilder, table_tree, unique_codes
 from mlcl_text.hierarchy import LabelTree
 
 __all__ = [
@@ -155,19 +149,7 @@ def icd10_cm_tree(codes: Iterable[str]) -> LabelTree:
     docstring describes; malformed ones raise :class:`ValueError`.
     """
     unique = unique_codes(codes, _ICD10_CM, "ICD-10-CM")
-    builder = TreeBuilder()
-    missing = []
-
-    def block_chain(category: str) -> list[str] | None:
-        blocks = _icd10_blocks()
-        found = narrowest_range(category, blocks)
-        return None if found is None else blocks[found]
-
-    for code in unique:
-        if not place_code(code, builder, _icd10_chain, lambda c: c[:3], block_chain):
-            missing.append(code)
-    warn_missing(missing, "simple-icd-10-cm")
-    return builder.tree()
+    return table_tree(unique, _icd10_chain, lambda c: c[:3], _icd10_blocks, "simple-icd-10-cm")
 
 
 def icd10_pcs_tree(codes: Iterable[str]) -> LabelTree:

