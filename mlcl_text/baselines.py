@@ -301,7 +301,7 @@ class FrozenEncoderBaseline(BaselineModel):
         return self.classifier.predict_proba(self._embed(texts))
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        from mlcl_text.evaluation import embed_texts
+        from mlcl_text.inference import embed_texts
 
         vectors = embed_texts(
             self.model,

@@ -22,7 +22,7 @@ split with ``text`` and ``labels`` (lists of label names) columns, it writes int
 
 The 2-D views run the model once more on at most ``max_points`` documents (a seeded random
 sample when the split is larger) to get the embeddings and projections
-(:func:`embed_texts`). A document with several top-level labels is coloured as
+(:func:`mlcl_text.inference.embed_texts`). A document with several top-level labels is coloured as
 ``"multiple"`` (:data:`mlcl_text.plots.MULTIPLE`), one without labels as ``"none"``.
 
 :func:`evaluate_run` is :func:`mlcl_text.split_scores.score_split` (the scores), then
@@ -40,12 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from transformers import PreTrainedTokenizerBase
 
 from mlcl_text import plots
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.inference import batched_outputs, predict_probabilities
+from mlcl_text.inference import embed_texts, predict_probabilities
 from mlcl_text.metrics import evaluate_predictions, per_label_scores
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
@@ -361,34 +360,6 @@ def sample_indices(num: int, max_points: int, seed: int = 0) -> np.ndarray:
     if num <= max_points:
         return np.arange(num)
     return np.sort(np.random.default_rng(seed).choice(num, max_points, replace=False))
-
-
-@torch.no_grad()
-def embed_texts(
-    model: MLCLModel,
-    tokenizer: PreTrainedTokenizerBase,
-    texts: Sequence[str],
-    batch_size: int = 32,
-    max_length: int = 128,
-) -> dict[str, Any]:
-    """Pooled embeddings and projections of ``texts``, in their order:
-    ``{"embeddings": [N, hidden], "projections": {head: [N, out_dim]}}`` (``float32``).
-
-    Texts are tokenised as in training (truncated to ``max_length``, or cut into up to
-    ``model.config.max_segments`` windows), sorted by length and padded per batch by
-    :class:`~mlcl_text.data.encoding.MultiLabelCollator`. Puts the model in eval mode.
-    """
-    hidden = model.config.encoder.hidden_size
-    embeddings = np.zeros((len(texts), hidden), dtype=np.float32)
-    projections = {
-        spec.name: np.zeros((len(texts), spec.out_dim), dtype=np.float32)
-        for spec in model.config.head_specs
-    }
-    for chosen, output in batched_outputs(model, tokenizer, texts, batch_size, max_length):
-        embeddings[chosen] = output.embeddings.float().cpu().numpy()
-        for name, values in output.projections.items():
-            projections[name][chosen] = values.float().cpu().numpy()
-    return {"embeddings": embeddings, "projections": projections}
 
 
 def vector_spaces(vectors: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -226,6 +226,20 @@ class LabelTree:
         i = self._id(label)
         return [self._names[int(a)] for a in self._ancestor_at_depth[: self._depth[i] - 1, i]]
 
+    def with_ancestors(self, names: Iterable[str]) -> list[str]:
+        """``names`` and all their ancestors, each once, in tree order (by label id).
+
+        The label-name form of :meth:`closure`: ``["CS/ML", "Bio"]`` → ``["CS", "CS/ML",
+        "Bio"]``. An unknown name raises ``ValueError`` naming it, as :meth:`index` does.
+        """
+        if isinstance(names, str):
+            raise ValueError(f"expected a list of label names, got the string {names!r}")
+        ids: set[int] = set()
+        for name in names:
+            i = self.index(name)
+            ids.update(self._ancestor_at_depth[: self._depth[i], i].tolist())
+        return [self._names[i] for i in sorted(ids)]
+
     def level(self, depth: int) -> list[str]:
         """Names of the labels at ``depth`` (1 = roots)."""
         return [self._names[i] for i in self.level_ids(depth)]

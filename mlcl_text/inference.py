@@ -1,15 +1,17 @@
-"""Batched inference: length-sorted batches, dynamic padding, probabilities per label."""
+"""Batched inference: length-sorted batches, dynamic padding; probabilities per label, pooled
+embeddings and head projections of texts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
-from mlcl_text.data.encoding import MODEL_INPUTS, MultiLabelCollator, segment_windows
+from mlcl_text.data.encoding import MultiLabelCollator, token_count, tokenize_texts
 from mlcl_text.modeling import MLCLModel, MLCLOutput
 
 
@@ -33,17 +35,9 @@ def batched_outputs(
     texts = [str(text) for text in texts]
     if not texts:
         return
-    segments = model.config.max_segments
-    if segments > 1:
-        encoded = segment_windows(tokenizer, texts, max_length, segments)
-    else:
-        encoded = tokenizer(texts, truncation=True, max_length=max_length)
-    keys = [key for key in MODEL_INPUTS if key in encoded]
-    rows = [{key: encoded[key][i] for key in keys} for i in range(len(texts))]
-    lengths = [
-        sum(len(s) for s in row["input_ids"]) if segments > 1 else len(row["input_ids"])
-        for row in rows
-    ]
+    encoded = tokenize_texts(tokenizer, texts, max_length, model.config.max_segments)
+    rows = [{key: values[i] for key, values in encoded.items()} for i in range(len(texts))]
+    lengths = [token_count(row["input_ids"]) for row in rows]
     collate = MultiLabelCollator(tokenizer)
     order = np.argsort(lengths, kind="stable")
     starts = range(0, len(rows), batch_size)
@@ -68,6 +62,31 @@ def predict_probabilities(
     ):
         probabilities[chosen] = torch.sigmoid(output.logits.float()).cpu().numpy()
     return probabilities
+
+
+@torch.no_grad()
+def embed_texts(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    max_length: int = 128,
+) -> dict[str, Any]:
+    """Pooled embeddings and projections of ``texts``, in their order:
+    ``{"embeddings": [N, hidden], "projections": {head: [N, out_dim]}}`` (``float32``),
+    batched as :func:`batched_outputs` batches them. Puts the model in eval mode.
+    """
+    hidden = model.config.encoder.hidden_size
+    embeddings = np.zeros((len(texts), hidden), dtype=np.float32)
+    projections = {
+        spec.name: np.zeros((len(texts), spec.out_dim), dtype=np.float32)
+        for spec in model.config.head_specs
+    }
+    for chosen, output in batched_outputs(model, tokenizer, texts, batch_size, max_length):
+        embeddings[chosen] = output.embeddings.float().cpu().numpy()
+        for name, values in output.projections.items():
+            projections[name][chosen] = values.float().cpu().numpy()
+    return {"embeddings": embeddings, "projections": projections}
 
 
 def label_predictions(

@@ -146,6 +146,12 @@ def test_skipping_bad_rows_counts_them(tmp_path, caplog):
     )
 
 
+def test_on_error_must_be_raise_or_skip(tmp_path):
+    _write_jsonl(tmp_path / "train.jsonl", [{"text": "ok", "labels": ["a"]}])
+    with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip', got 'warn'"):
+        load("files", str(tmp_path), on_error="warn")
+
+
 def test_bad_files(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load("files", str(tmp_path / "missing"))

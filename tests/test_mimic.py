@@ -13,14 +13,16 @@ import pytest
 
 from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.clinical import (
+    BadRows,
     BadRowsWarning,
     clean_text,
-    patient_split,
     read_split_files,
     top_codes,
 )
+from mlcl_text.data.clinical.icd9 import format_icd9
+from mlcl_text.data.clinical.icd_common import MissingICDCodeWarning
 from mlcl_text.data.mimic3 import read_discharge_summaries
-from mlcl_text.icd import MissingICDCodeWarning, format_icd9
+from mlcl_text.data.splits import patient_split
 from tests.mimic_files import (
     MIMIC3_PROCEDURES,
     NOTE3_HEADER,
@@ -179,13 +181,41 @@ def test_plain_csv_files_load_like_gzipped(tmp_path):
     assert set(_rows(data)) == set(truth.codes)
 
 
-def test_strict_mode_raises_on_the_first_bad_row(mimic3):
+def test_on_error_raise_raises_on_the_first_bad_row(mimic3):
     folder, truth = mimic3
     with pytest.raises(
         DataError, match=r"NOTEEVENTS.csv.gz row \d+ \(ROW_ID \d+\): ISERROR"
     ) as info:
-        _load3(folder, setting="full", strict=True)
+        _load3(folder, setting="full", on_error="raise")
     assert truth.secret not in str(info.value)
+    assert str(info.value).endswith('(on_error="raise"; pass on_error="skip" to skip)')
+
+
+def test_strict_is_a_deprecated_spelling_of_on_error(mimic3):
+    folder, _ = mimic3
+    with (
+        pytest.warns(DeprecationWarning, match='strict=True is deprecated; use on_error="raise"'),
+        pytest.raises(DataError, match=r'ISERROR is 1 \(on_error="raise"; pass on_error'),
+    ):
+        load("mimic3", str(folder), setting="full", strict=True, progress=False)
+    with (
+        pytest.warns(DeprecationWarning, match='use on_error="skip"'),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", BadRowsWarning)
+        data, _ = load("mimic3", str(folder), setting="full", strict=False, progress=False)
+    assert len(data["train"]) > 0
+    for name in ("mimic3", "mimic4"):
+        with pytest.raises(ValueError, match='strict=False contradicts on_error="raise"'):
+            load(name, str(folder), on_error="raise", strict=False, progress=False)
+
+
+@pytest.mark.parametrize("name", ["mimic3", "mimic4"])
+def test_on_error_must_be_raise_or_skip(tmp_path, name):
+    with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip', got 'ignore'"):
+        load(name, str(tmp_path), on_error="ignore", progress=False)
+    with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip', got True"):
+        BadRows(True)
 
 
 def test_missing_files_and_columns_are_named(tmp_path):
@@ -221,8 +251,6 @@ def test_notes_stream_in_bounded_memory(tmp_path):
     path = tmp_path / "NOTEEVENTS.csv.gz"
     size = len(gzip.decompress(path.read_bytes()))
     assert size > 25_000_000
-    from mlcl_text.data.clinical import BadRows
-
     tracemalloc.start()
     notes = read_discharge_summaries(path, BadRows(), chunk_size=200, progress=False)
     _, peak = tracemalloc.get_traced_memory()

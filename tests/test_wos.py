@@ -11,7 +11,8 @@ import pytest
 from datasets import Dataset, DatasetDict
 
 from mlcl_text.data import DataError, available, load
-from mlcl_text.data.wos import WOS46985_SPLIT, seeded_split, wos_split_sizes
+from mlcl_text.data.splits import seeded_split
+from mlcl_text.data.wos import WOS46985_SPLIT, wos_split_sizes
 
 # (Y1, domain as written in Data.xlsx) and (Y2, area as written), trailing spaces included.
 DOMAINS = {

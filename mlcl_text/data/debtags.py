@@ -9,17 +9,18 @@ shipped inside the package and built by ``scripts/build_debtags.py`` from Debian
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from datasets import Dataset, DatasetDict, Features, List, Value
+from datasets import DatasetDict
 
+from mlcl_text.data.file_io import read_bytes
 from mlcl_text.data.registry import SPLITS, DataError, register
+from mlcl_text.data.rows import rows_to_dataset
+from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+
@@ -28,9 +29,8 @@ if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+
 DATA_FILE = "debtags.jsonl.gz"
 #: Separators of debtags: ``facet::tag:subtag``.
 SEPARATORS = ("::", ":")
-FEATURES = Features(
-    {"text": Value("string"), "labels": List(Value("string")), "id": Value("string")}
-)
+
+__getattr__ = moved_names(__name__, {"FEATURES": "mlcl_text.data.rows:FEATURES"})
 
 
 def packaged_file() -> Traversable:
@@ -67,14 +67,10 @@ def load_debtags(
     tree = LabelTree.from_paths(
         sorted({label for row in rows for label in row["labels"]}), sep=SEPARATORS
     )
-    columns: dict[str, dict[str, list]] = {s: {"text": [], "labels": [], "id": []} for s in SPLITS}
-    for row in rows:
-        closed = {a for label in row["labels"] for a in (*tree.ancestors(label), label)}
-        column = columns[row["split"]]
-        column["text"].append(row["text"])
-        column["labels"].append(sorted(closed, key=tree.index))
-        column["id"].append(row["id"])
-    dataset = DatasetDict({s: Dataset.from_dict(columns[s], features=FEATURES) for s in SPLITS})
+    closed = [{**row, "labels": tree.with_ancestors(row["labels"])} for row in rows]
+    dataset = DatasetDict(
+        {s: rows_to_dataset([row for row in closed if row["split"] == s]) for s in SPLITS}
+    )
     if max_train is not None and max_train < len(dataset["train"]):
         keep = np.random.default_rng(seed).permutation(len(dataset["train"]))[:max_train]
         dataset["train"] = dataset["train"].select(np.sort(keep))
@@ -85,8 +81,8 @@ def _read_rows(path: str | None) -> list[dict]:
     if path is None:
         resource = packaged_file()
         source = str(resource)
-        data = resource.read_bytes()
-        gzipped = True
+        with as_file(resource) as file:
+            data = read_bytes(file)
     else:
         file = Path(path)
         if file.is_dir():
@@ -94,10 +90,7 @@ def _read_rows(path: str | None) -> list[dict]:
         if not file.is_file():
             raise FileNotFoundError(f"no debtags data file at {file}")
         source = str(file)
-        data = file.read_bytes()
-        gzipped = file.suffix == ".gz"
-    if gzipped:
-        data = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+        data = read_bytes(file)
     rows = []
     seen: set[str] = set()
     for number, line in enumerate(data.decode("utf-8").split("\n"), start=1):

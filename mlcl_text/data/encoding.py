@@ -40,21 +40,14 @@ def encode_dataset(
     index = {name: i for i, name in enumerate(tree.names)}
 
     def encode(batch: dict[str, list], indices: list[int]) -> dict[str, Any]:
-        encoded = (
-            tokenizer(batch["text"], truncation=True, max_length=max_length)
-            if max_segments == 1
-            else segment_windows(tokenizer, batch["text"], max_length, max_segments)
-        )
+        encoded = tokenize_texts(tokenizer, batch["text"], max_length, max_segments)
         multi_hot = np.zeros((len(indices), len(tree)), dtype=np.float32)
         for row, (position, labels) in enumerate(zip(indices, batch["labels"], strict=True)):
             for name in labels:
                 if name not in index:
                     raise ValueError(f"row {position}: unknown label {name!r}")
                 multi_hot[row, index[name]] = 1.0
-        return {
-            **{k: v for k, v in encoded.items() if k in MODEL_INPUTS},
-            "labels": multi_hot.tolist(),
-        }
+        return {**encoded, "labels": multi_hot.tolist()}
 
     def apply(split: Dataset) -> Dataset:
         removed = [c for c in split.column_names if c not in ("id",)]
@@ -70,6 +63,26 @@ def encode_dataset(
     if isinstance(data, DatasetDict):
         return DatasetDict({name: apply(split) for name, split in data.items()})
     return apply(data)
+
+
+def tokenize_texts(
+    tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, max_segments: int = 1
+) -> dict[str, list]:
+    """The model inputs of ``texts`` (:data:`MODEL_INPUTS` the tokenizer gives), as training
+    and inference both tokenise them: each text truncated to ``max_length`` tokens, or, with
+    ``max_segments > 1``, cut into up to ``max_segments`` windows (:func:`segment_windows`)."""
+    if max_segments > 1:
+        encoded = segment_windows(tokenizer, texts, max_length, max_segments)
+    else:
+        encoded = tokenizer(texts, truncation=True, max_length=max_length)
+    return {key: encoded[key] for key in MODEL_INPUTS if key in encoded}
+
+
+def token_count(input_ids: list) -> int:
+    """Tokens in one row's ``input_ids``: a ``[T]`` list, or ``[K][T]`` segment lists."""
+    if input_ids and isinstance(input_ids[0], list):
+        return sum(len(segment) for segment in input_ids)
+    return len(input_ids)
 
 
 def segment_windows(

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from datasets import Dataset, DatasetDict
+from datasets import DatasetDict
 
-from mlcl_text.data.registry import SPLITS, DataError, register
+from mlcl_text.data.registry import SPLITS, DataError, check_on_error, register
+from mlcl_text.data.rows import rows_to_dataset
+from mlcl_text.data.splits import seeded_split
 from mlcl_text.hierarchy import LabelTree
 
 logger = logging.getLogger(__name__)
@@ -64,8 +66,7 @@ def load_files(
     ``holdout_fractions[1]`` of the rows → test, the next ``holdout_fractions[0]`` →
     validation (only the missing ones are carved).
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    check_on_error(on_error)
     columns = [text_columns] if isinstance(text_columns, str) else list(text_columns)
     tree = read_hierarchy(hierarchy, hierarchy_sep) if hierarchy else None
     reader = _RowParser(columns, label_column, label_separator, tree, on_error)
@@ -100,10 +101,11 @@ def load_files(
             if label_path_sep
             else LabelTree.from_labels(names)
         )
-    closed = {split: _close_labels(rows, tree) for split, rows in parsed.items()}
     data = DatasetDict(
         {
-            split: Dataset.from_list(closed[split], features=None) if closed[split] else _empty()
+            split: rows_to_dataset(
+                [{**row, "labels": tree.with_ancestors(row["labels"])} for row in parsed[split]]
+            )
             for split in SPLITS
         }
     )
@@ -322,30 +324,14 @@ def _carve_missing(
     if not missing:
         return parsed
     train = parsed["train"]
-    order = np.random.default_rng(seed).permutation(len(train))
     sizes = {
-        "validation": round(fractions[0] * len(train)),
-        "test": round(fractions[1] * len(train)),
+        split: round(fraction * len(train)) if split in missing else 0
+        for split, fraction in zip(("validation", "test"), fractions, strict=True)
     }
-    start = 0
-    for split in ("test", "validation"):
-        if split in missing:
-            parsed[split] = [train[i] for i in sorted(order[start : start + sizes[split]])]
-            start += sizes[split]
-    parsed["train"] = [train[i] for i in sorted(order[start:])]
-    return parsed
-
-
-def _close_labels(rows: list[dict[str, Any]], tree: LabelTree) -> list[dict[str, Any]]:
-    order = {name: i for i, name in enumerate(tree.names)}
-    closed = []
-    for row in rows:
-        labels = set(row["labels"])
-        for label in row["labels"]:
-            labels.update(tree.ancestors(label))
-        closed.append({**row, "labels": sorted(labels, key=order.__getitem__)})
-    return closed
-
-
-def _empty() -> Dataset:
-    return Dataset.from_dict({"text": [], "labels": [], "id": []})
+    parts = seeded_split(
+        len(train), n_validation=sizes["validation"], n_test=sizes["test"], seed=seed
+    )
+    return {
+        **parsed,
+        **{split: [train[i] for i in parts[split]] for split in ("train", *missing)},
+    }

@@ -10,7 +10,7 @@ a credentialed local copy of MIMIC-III, in the v1.4 column layout:
   the ``DESCRIPTION`` "Report" notes come first, then the addenda, each by ``CHARTDATE`` and
   ``ROW_ID``. The 3.8 GB file is streamed in chunks with a progress bar;
 * ``DIAGNOSES_ICD.csv(.gz)`` and ``PROCEDURES_ICD.csv(.gz)``: ``ROW_ID, SUBJECT_ID, HADM_ID,
-  SEQ_NUM, ICD9_CODE``. Codes are dotted (:func:`mlcl_text.icd.format_icd9`: diagnoses after
+  SEQ_NUM, ICD9_CODE``. Codes are dotted (:func:`mlcl_text.data.clinical.icd9.format_icd9`: diagnoses after
   3 characters, E-codes after 4, procedures after 2).
 
 Settings: ``full`` keeps every code; ``50`` the 50 codes assigned to most admissions and the
@@ -18,29 +18,26 @@ admissions with at least one of them. With ``splits``, a folder of the CAML spli
 (``train_full_hadm_ids.csv``, ``dev_full_hadm_ids.csv``, ``test_full_hadm_ids.csv``,
 ``*_50_hadm_ids.csv``), the standard splits are reproduced: 47,723 / 1,631 / 3,372
 admissions (full) and 8,066 / 1,573 / 1,729 (top-50). Without it, admissions are split
-patient-disjointly by :func:`mlcl_text.data.clinical.patient_split`.
+patient-disjointly by :func:`mlcl_text.data.splits.patient_split`.
+
+The pieces of both MIMIC loaders are in :mod:`mlcl_text.data.clinical`.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from datasets import DatasetDict
 
-from mlcl_text.data.clinical import (
-    AdmissionNotes,
-    BadRows,
-    build_dataset,
-    check_options,
-    code_tree,
-    data_folder,
-    find_file,
-    read_code_tables,
-    selected_rows,
-    stream_table,
-)
+from mlcl_text.data.clinical.codes import read_code_tables
+from mlcl_text.data.clinical.dataset import build_dataset, check_options, data_folder
+from mlcl_text.data.clinical.icd9 import format_icd9
+from mlcl_text.data.clinical.notes import AdmissionNotes
+from mlcl_text.data.clinical.tables import BadRows, resolve_on_error, selected_rows, stream_table
+from mlcl_text.data.clinical.trees import icd9_label_tree
+from mlcl_text.data.file_io import find_file
 from mlcl_text.data.registry import register
+from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 NOTES_FILE = "NOTEEVENTS.csv"
@@ -50,7 +47,15 @@ NOTE_COLUMNS = ("ROW_ID", "SUBJECT_ID", "HADM_ID", "CHARTDATE", "CATEGORY", "DES
 DISCHARGE = "Discharge summary"
 #: The standard CAML split sizes (train, validation, test) per setting.
 CAML_SIZES = {"full": (47_723, 1_631, 3_372), "50": (8_066, 1_573, 1_729)}
-_PROCEDURE = re.compile(r"\d{2}(?:\.\d{1,2})?")
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "icd9_tree": "mlcl_text.data.clinical.trees:icd9_label_tree",
+        "is_icd9_procedure": "mlcl_text.data.clinical.icd9:is_icd9_procedure",
+        "is_icd9_category": "mlcl_text.data.clinical.icd9:is_icd9_category",
+    },
+)
 
 
 @register("mimic3", restricted=True)
@@ -64,7 +69,8 @@ def load_mimic3(
     seed: int = 0,
     validation_fraction: float = 0.1,
     test_fraction: float = 0.1,
-    strict: bool = False,
+    on_error: str = "skip",
+    strict: bool | None = None,
     chunk_size: int = 20_000,
     progress: bool = True,
 ) -> tuple[DatasetDict, LabelTree]:
@@ -81,16 +87,17 @@ def load_mimic3(
             and 2 are the same kind of node for every code) or ``"full"`` (every level of
             the ICD-9-CM tables: chapter → range → category → subcategory → code).
         seed, validation_fraction, test_fraction: the patient-disjoint split (no ``splits``).
-        strict: raise on the first bad row instead of skipping and reporting it.
+        on_error: ``"skip"`` (default) skips bad rows and reports them, counted by reason,
+            in one warning per file; ``"raise"`` raises on the first one.
+        strict: deprecated spelling of ``on_error`` (``True`` is ``"raise"``).
         chunk_size: note rows held in memory at a time while streaming.
         progress: show progress bars.
     """
     setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
+    on_error = resolve_on_error(on_error, strict)
     folder = data_folder(path, "mimic3", "NOTEEVENTS.csv(.gz), DIAGNOSES_ICD, PROCEDURES_ICD")
-    from mlcl_text.icd import format_icd9
-
     notes_path = find_file(folder, NOTES_FILE)
-    bad = BadRows(strict)
+    bad = BadRows(on_error)
     notes = read_discharge_summaries(notes_path, bad, chunk_size, progress)
     bad.warn(str(notes_path))
     codes = read_code_tables(
@@ -100,7 +107,7 @@ def load_mimic3(
         ],
         hadm_column="HADM_ID",
         code_column="ICD9_CODE",
-        strict=strict,
+        on_error=on_error,
         progress=progress,
     )
     return build_dataset(
@@ -108,7 +115,7 @@ def load_mimic3(
         notes=notes.texts(clean_text),
         subjects=notes.subjects,
         codes=codes,
-        tree_of=lambda used: icd9_tree(used, hierarchy),
+        tree_of=lambda used: icd9_label_tree(used, hierarchy),
         setting=setting,
         splits=splits,
         seed=seed,
@@ -137,38 +144,3 @@ def read_discharge_summaries(
             order = (addendum, row["CHARTDATE"].strip(), row_id)
             notes.add_row(bad, where, row, ("HADM_ID", "SUBJECT_ID", "TEXT"), order)
     return notes
-
-
-def icd9_tree(codes: list[str], hierarchy: str = "compact") -> LabelTree:
-    """The label tree of MIMIC-III's dotted ICD-9-CM diagnosis and procedure codes.
-
-    Diagnoses come from :func:`mlcl_text.icd.icd9_diagnosis_tree`, procedures from
-    :func:`mlcl_text.icd.icd9_procedure_tree` with its chapters, so both have chapters as
-    roots. ``"compact"`` keeps chapter → category (3 characters, ``E`` + 3 for E-codes, 2
-    for procedures) → code; ``"full"`` every level of the tables.
-    """
-    from mlcl_text.icd import icd9_diagnosis_tree, icd9_procedure_tree
-
-    return code_tree(
-        codes,
-        is_procedure=is_icd9_procedure,
-        diagnosis_tree=icd9_diagnosis_tree,
-        procedure_tree=lambda procedures: icd9_procedure_tree(procedures, chapters=True),
-        is_category=is_icd9_category,
-        hierarchy=hierarchy,
-    )
-
-
-def is_icd9_procedure(code: str) -> bool:
-    """A dotted ICD-9-CM procedure code: 2 digits before the dot (diagnoses have 3)."""
-    return _PROCEDURE.fullmatch(code) is not None
-
-
-def is_icd9_category(name: str) -> bool:
-    """An ICD-9-CM 3-character category (``"428"``, ``"V45"``, ``"E878"``) or a 2-digit
-    procedure category (``"39"``)."""
-    return (
-        (len(name) == 2 and name.isdigit())
-        or (len(name) == 3 and (name.isdigit() or (name[0] == "V" and name[1:].isdigit())))
-        or (len(name) == 4 and name[0] == "E" and name[1:].isdigit())
-    )

@@ -21,26 +21,21 @@ files ``{train,dev,test}_{setting}_hadm_ids.csv``; else a patient-disjoint seede
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 from datasets import DatasetDict
 
-from mlcl_text.data.clinical import (
-    AdmissionNotes,
-    BadRows,
-    build_dataset,
-    check_options,
-    code_tree,
-    data_folder,
-    find_file,
-    read_code_tables,
-    selected_rows,
-    stream_table,
-)
-from mlcl_text.data.mimic3 import icd9_tree
+from mlcl_text.data.clinical.codes import read_code_tables
+from mlcl_text.data.clinical.dataset import build_dataset, check_options, data_folder
+from mlcl_text.data.clinical.icd9 import format_icd9
+from mlcl_text.data.clinical.icd10 import format_icd10_cm, format_icd10_pcs
+from mlcl_text.data.clinical.notes import AdmissionNotes
+from mlcl_text.data.clinical.tables import BadRows, resolve_on_error, selected_rows, stream_table
+from mlcl_text.data.clinical.trees import icd9_label_tree, icd10_label_tree
+from mlcl_text.data.file_io import find_file
 from mlcl_text.data.registry import register
+from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 NOTES_FILE = "discharge.csv"
@@ -49,8 +44,14 @@ PROCEDURES_FILE = "procedures_icd.csv"
 NOTE_COLUMNS = ("note_id", "subject_id", "hadm_id", "note_type", "note_seq", "charttime", "text")
 NOTE_TYPES = {"DS": False, "AD": True}  # note type → is an addendum
 ICD_VERSIONS = (9, 10)
-_ICD10_CM = re.compile(r"[A-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?")
-_ICD10_PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "icd10_tree": "mlcl_text.data.clinical.trees:icd10_label_tree",
+        "is_icd10_category": "mlcl_text.data.clinical.icd10:is_icd10_category",
+    },
+)
 
 
 @register("mimic4", restricted=True)
@@ -66,7 +67,8 @@ def load_mimic4(
     seed: int = 0,
     validation_fraction: float = 0.1,
     test_fraction: float = 0.1,
-    strict: bool = False,
+    on_error: str = "skip",
+    strict: bool | None = None,
     chunk_size: int = 20_000,
     progress: bool = True,
 ) -> tuple[DatasetDict, LabelTree]:
@@ -82,6 +84,7 @@ def load_mimic4(
         Other arguments as in :func:`mlcl_text.data.mimic3.load_mimic3`.
     """
     setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
+    on_error = resolve_on_error(on_error, strict)
     if icd_version not in ICD_VERSIONS:
         raise ValueError(f"icd_version must be 9 or 10, got {icd_version!r}")
     folder = data_folder(path, "mimic4", "hosp/diagnoses_icd.csv.gz, hosp/procedures_icd...")
@@ -92,7 +95,7 @@ def load_mimic4(
             raise FileNotFoundError(f"MIMIC-IV-Note file {notes_file} does not exist")
     else:
         notes_file = find_file(folder, NOTES_FILE, ("note",))
-    bad = BadRows(strict)
+    bad = BadRows(on_error)
     notes = read_discharge_notes(notes_file, bad, chunk_size, progress)
     bad.warn(str(notes_file))
     codes = read_code_tables(
@@ -109,7 +112,7 @@ def load_mimic4(
         keep_row=lambda frame: (frame["icd_version"].str.strip() == str(icd_version)).to_numpy(
             dtype=np.bool_
         ),
-        strict=strict,
+        on_error=on_error,
         progress=progress,
     )
     return build_dataset(
@@ -118,7 +121,9 @@ def load_mimic4(
         subjects=notes.subjects,
         codes=codes,
         tree_of=lambda used: (
-            icd9_tree(used, hierarchy) if icd_version == 9 else icd10_tree(used, hierarchy)
+            icd9_label_tree(used, hierarchy)
+            if icd_version == 9
+            else icd10_label_tree(used, hierarchy)
         ),
         setting=setting,
         splits=splits,
@@ -151,44 +156,8 @@ def read_discharge_notes(
 
 
 def format_code(code: str, kind: str, icd_version: int) -> str:
-    """The dotted form of an undotted MIMIC-IV code; ``ValueError`` if malformed."""
+    """The dotted form of an undotted MIMIC-IV code of ``kind`` (``"diagnosis"`` or
+    ``"procedure"``) and ``icd_version``; ``ValueError`` if malformed."""
     if icd_version == 9:
-        from mlcl_text.icd import format_icd9
-
         return format_icd9(code, kind)
-    text = code.strip().upper()
-    if kind == "procedure":
-        if not _ICD10_PCS.fullmatch(text):
-            raise ValueError(f"malformed ICD-10-PCS code: {code!r}")
-        return text
-    if not _ICD10_CM.fullmatch(text):
-        raise ValueError(f"malformed ICD-10-CM code: {code!r}")
-    text = text.replace(".", "")
-    return text if len(text) == 3 else f"{text[:3]}.{text[3:]}"
-
-
-def icd10_tree(codes: list[str], hierarchy: str = "compact") -> LabelTree:
-    """The label tree of ICD-10-CM diagnoses and ICD-10-PCS procedures.
-
-    Diagnoses come from :func:`mlcl_text.icd.icd10_tree` (chapter → block → category → … →
-    code), procedures from :func:`mlcl_text.icd.icd10_pcs_tree` (section → body system →
-    root operation → code). ``"compact"`` keeps chapter/section → category (3-character
-    diagnosis category, PCS root operation) → code; ``"full"`` every level.
-    """
-    from mlcl_text.icd import icd10_pcs_tree
-    from mlcl_text.icd import icd10_tree as icd10_cm_tree
-
-    return code_tree(
-        codes,
-        is_procedure=lambda code: _ICD10_PCS.fullmatch(code) is not None,
-        diagnosis_tree=icd10_cm_tree,
-        procedure_tree=icd10_pcs_tree,
-        is_category=is_icd10_category,
-        hierarchy=hierarchy,
-    )
-
-
-def is_icd10_category(name: str) -> bool:
-    """A 3-character ICD-10-CM category (``"I50"``) or an ICD-10-PCS root operation
-    (``"PCS 021"``)."""
-    return bool(re.fullmatch(r"[A-Z]\d[0-9A-Z]|PCS [0-9A-HJ-NP-Z]{3}", name))
+    return format_icd10_pcs(code) if kind == "procedure" else format_icd10_cm(code)

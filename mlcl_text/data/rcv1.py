@@ -30,17 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from datasets import Dataset, DatasetDict, Features, List, Value
+from datasets import Dataset, DatasetDict
 
+from mlcl_text.data.file_io import find_file, open_text
 from mlcl_text.data.registry import DataError, register
-from mlcl_text.data.wos import seeded_split
+from mlcl_text.data.rows import FEATURES, rows_to_dataset
+from mlcl_text.data.splits import seeded_split
 from mlcl_text.hierarchy import LabelTree
 
 logger = logging.getLogger(__name__)
-
-FEATURES = Features(
-    {"text": Value("string"), "labels": List(Value("string")), "id": Value("string")}
-)
 
 TRAIN_FILE = "lyrl2004_tokens_train.dat"
 TEST_FILES = tuple(f"lyrl2004_tokens_test_pt{part}.dat" for part in range(4))
@@ -94,18 +92,8 @@ def load_rcv1(
     missing from the hierarchy, raises :class:`~mlcl_text.data.registry.DataError` naming
     the file, the line and the reason.
     """
-    if path is None:
-        raise ValueError("load('rcv1') needs path=, the folder with the LYRL2004 files")
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder (expected the RCV1-v2 LYRL2004 files)")
-    parts = _check_parts(test_parts) if include_test else ()
-    if isinstance(validation_size, bool) or not isinstance(validation_size, int | np.integer):
-        raise ValueError(f"validation_size must be an integer, got {validation_size!r}")
-    if validation_size < 0:
-        raise ValueError(f"validation_size must not be negative, got {validation_size}")
-
-    hierarchy_file = _find(folder, *HIERARCHY_FILES)
+    folder, parts = _check_options(path, validation_size, include_test, test_parts)
+    hierarchy_file = _find(folder, HIERARCHY_FILES)
     tree, descriptions = read_rcv1_hierarchy(hierarchy_file)
     qrels_file = _find(folder, QRELS_FILE)
     labeler = _Labeler(qrels_file, tree)
@@ -118,7 +106,9 @@ def load_rcv1(
             f"validation_size={validation_size} exceeds the {len(rows)} training documents"
         )
     split = seeded_split(len(rows), n_validation=validation_size, n_test=0, seed=seed)
-    data = {name: _in_memory([rows[i] for i in split[name]]) for name in ("train", "validation")}
+    data = {
+        name: rows_to_dataset([rows[i] for i in split[name]]) for name in ("train", "validation")
+    }
     del rows
     if test_files:
         sources = [train_file, hierarchy_file, qrels_file, *test_files]
@@ -131,14 +121,8 @@ def load_rcv1(
             split="test",
         )
     else:
-        data["test"] = _in_memory([])
-    description = json.dumps(
-        {
-            "data_set": "RCV1-v2, LYRL2004 token files (Lewis et al. 2004)",
-            "label_names": "topic codes",
-            "label_descriptions": descriptions,
-        }
-    )
+        data["test"] = rows_to_dataset([])
+    description = _description(descriptions)
     for dataset in data.values():
         dataset.info.description = description
     return DatasetDict({name: data[name] for name in ("train", "validation", "test")}), tree
@@ -153,7 +137,7 @@ def read_rcv1_hierarchy(path: str | Path) -> tuple[LabelTree, dict[str, str]]:
     pairs: list[tuple[str, str | None]] = []
     descriptions: dict[str, str] = {}
     line_of: dict[str, int] = {}
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for number, line in _numbered(path, handle):
             if not line.strip():
                 continue
@@ -192,7 +176,7 @@ class _Labeler:
     def __init__(self, path: Path, tree: LabelTree):
         topic_id = {name: i for i, name in enumerate(tree.names)}
         docs, topics = array("q"), array("i")
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             for number, line in _numbered(path, handle):
                 fields = line.split()
                 if not fields:
@@ -229,11 +213,7 @@ class _Labeler:
         self.doc_ids = doc_ids[starts]
         self.bounds = np.r_[starts, len(doc_ids)].astype(np.int64)
         self.topic_ids = topic_ids
-        self.names = tree.names
-        self.closure = [
-            np.asarray([tree.index(a) for a in tree.ancestors(name)] + [i], dtype=np.int32)
-            for i, name in enumerate(tree.names)
-        ]
+        self.tree, self.names = tree, tree.names
         self._cache: dict[bytes, list[str]] = {}
 
     def labels(self, doc: int) -> list[str]:
@@ -242,10 +222,9 @@ class _Labeler:
         if position == len(self.doc_ids) or self.doc_ids[position] != doc:
             return []
         own = self.topic_ids[self.bounds[position] : self.bounds[position + 1]]
-        key = own.tobytes()
+        key = own.tobytes()  # documents share few topic sets: close each set once
         if key not in self._cache:
-            closed = np.unique(np.concatenate([self.closure[t] for t in own]))
-            self._cache[key] = [self.names[t] for t in closed]
+            self._cache[key] = self.tree.with_ancestors([self.names[t] for t in own])
         return list(self._cache[key])
 
 
@@ -277,7 +256,7 @@ def iter_lyrl_tokens(path: str | Path) -> Iterator[tuple[int, int, str]]:
     start = number = 0
     lines: list[str] = []
     expect_w = False
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         try:
             for number, raw in enumerate(handle, start=1):
                 line = raw.strip()
@@ -339,20 +318,35 @@ def _check_parts(test_parts: Sequence[int]) -> tuple[int, ...]:
     return parts
 
 
-def _find(folder: Path, *names: str) -> Path:
-    for name in names:
-        for candidate in (folder / name, folder / f"{name}.gz"):
-            if candidate.is_file():
-                return candidate
-    raise FileNotFoundError(
-        f"{folder} has no {' or '.join(names)} (plain or .gz); RCV1-v2 needs the LYRL2004 files"
+def _check_options(
+    path: str | None, validation_size: int, include_test: bool, test_parts: Sequence[int]
+) -> tuple[Path, tuple[int, ...]]:
+    """The data folder and the test parts to read; bad arguments raise naming them."""
+    if path is None:
+        raise ValueError("load('rcv1') needs path=, the folder with the LYRL2004 files")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder (expected the RCV1-v2 LYRL2004 files)")
+    if isinstance(validation_size, bool) or not isinstance(validation_size, int | np.integer):
+        raise ValueError(f"validation_size must be an integer, got {validation_size!r}")
+    if validation_size < 0:
+        raise ValueError(f"validation_size must not be negative, got {validation_size}")
+    return folder, (_check_parts(test_parts) if include_test else ())
+
+
+def _find(folder: Path, names: str | Sequence[str]) -> Path:
+    return find_file(folder, names, needed_for="RCV1-v2 needs the LYRL2004 files")
+
+
+def _description(descriptions: dict[str, str]) -> str:
+    """The JSON ``info.description`` of every split: the source and the topics' names."""
+    return json.dumps(
+        {
+            "data_set": "RCV1-v2, LYRL2004 token files (Lewis et al. 2004)",
+            "label_names": "topic codes",
+            "label_descriptions": descriptions,
+        }
     )
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
 
 
 def _numbered(path: Path, handle: io.TextIOBase) -> Iterator[tuple[int, str]]:
@@ -370,9 +364,3 @@ def _numbered(path: Path, handle: io.TextIOBase) -> Iterator[tuple[int, str]]:
 def _fingerprint(files: Sequence[Path]) -> str:
     stats = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     return hashlib.sha256(json.dumps([_FORMAT, stats]).encode()).hexdigest()[:32]
-
-
-def _in_memory(rows: list[dict[str, Any]]) -> Dataset:
-    return Dataset.from_dict(
-        {column: [row[column] for row in rows] for column in FEATURES}, features=FEATURES
-    )

@@ -22,6 +22,9 @@ _LOADERS: dict[str, Loader] = {}
 #: ``restricted`` whatever the recipe says, so a public Hub push needs a named agreement.
 RESTRICTED: set[str] = set()
 SPLITS = ("train", "validation", "test")
+#: What a loader does with a bad row (``on_error=``): raise a :class:`DataError` naming it, or
+#: skip it and report the skipped rows, counted by reason, in one warning.
+ON_ERROR = ("raise", "skip")
 
 
 class DataError(ValueError):
@@ -33,6 +36,13 @@ class DataError(ValueError):
     def __init__(self, message: str, reason: str | None = None):
         super().__init__(message)
         self.reason = reason or message
+
+
+def check_on_error(on_error: object) -> str:
+    """``on_error`` when it is one of :data:`ON_ERROR`, else a ``ValueError`` saying so."""
+    if not isinstance(on_error, str) or on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    return on_error
 
 
 def register(name: str, *, restricted: bool = False) -> Callable[[Loader], Loader]:

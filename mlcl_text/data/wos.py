@@ -14,28 +14,62 @@ line by line. Labels form a two-level tree: the domain (``"CS"``) and the area, 
 path (``"CS/Machine learning"``) because area names are only unique within a domain. Some area
 names contain a slash themselves (``"Medical/HIV/AIDS"``), so the tree is built from explicit
 parent links, not by splitting names at ``/``: every area sits at depth 2 under its domain.
+
+Label names
+-----------
+``Data.xlsx`` lists the 46,985 documents of WOS-46985 with their domain id ``Y1``,
+area id ``Y2`` and the names ``Domain`` and ``area``. A document's ids ``(YL1, YL2)``
+are looked up among the ``(Y1, Y2)`` pairs; names are stripped of surrounding white
+space (the published file has trailing spaces). Reading it needs ``openpyxl``
+(``pip install openpyxl``; an ``ImportError`` says so when it is missing). Without
+``Data.xlsx`` names are ``domain-<YL1>`` and ``domain-<YL1>/area-<YL2>``. ``"auto"``
+uses ``Data.xlsx`` only for WOS-46985 (the folder is named ``WOS46985`` or holds
+46,985 documents) because the ids of the smaller variants need not follow WOS-46985's
+numbering; ``label_names="xlsx"`` applies it to them anyway. The tree lists the
+domains by id, then the areas by ``(domain, area)`` id (``label_names`` of :func:`load_wos`).
+
+Split rule
+----------
+With ``n`` documents, ``n_test = round(n * test)`` and ``n_val = round(n * validation)``
+(or the given counts). The indices ``0..n-1`` (line order of ``X.txt``) are shuffled
+with ``numpy.random.default_rng(seed).permutation(n)``; the first ``n_test`` go to
+test, the next ``n_val`` to validation and the rest to train; each split keeps file
+order. For WOS-46985 the defaults give 30,070 / 7,518 / 9,397 documents, the sizes of
+the split used by HGCLR and HPT. Only the sizes are reproduced, not the membership of
+their split, which cannot be derived from the archive. See :func:`wos_split_sizes`
+and :func:`mlcl_text.data.splits.seeded_split`.
+
+Hub data
+--------
+The Hub data set needs a text column (``text``, ``input_data`` or ``abstract``) and one
+of: a ``labels`` column of ``"Domain/area"`` paths (the domain ends at the first
+``/``; an entry without ``/`` is a domain); ``domain`` and ``area`` string columns; or
+the integer columns ``label_level_1`` and ``label_level_2`` of
+``HDLTex/web_of_science`` (named by their ``ClassLabel`` names when they have them,
+id-based names otherwise). Column names are matched case-insensitively. When it has
+``train``, ``validation`` and ``test`` splits they are kept; otherwise all its rows
+are split by the rule above. ``id`` is its ``id`` column or ``<hub_id>[<split>]:<row>``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import datasets
 import numpy as np
-from datasets import Dataset, DatasetDict, Features, List, Value
+from datasets import Dataset, DatasetDict
 
 from mlcl_text.data.registry import SPLITS, DataError, register
+from mlcl_text.data.rows import rows_to_dataset
+from mlcl_text.data.splits import seeded_split
+from mlcl_text.data.wos_names import label_names as read_label_names
+from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 logger = logging.getLogger(__name__)
-
-FEATURES = Features(
-    {"text": Value("string"), "labels": List(Value("string")), "id": Value("string")}
-)
 
 #: The HGCLR/HPT split of WOS-46985: 30,070 train / 7,518 validation / 9,397 test.
 WOS46985_SPLIT = (30_070, 7_518, 9_397)
@@ -46,7 +80,14 @@ DEFAULT_SPLIT_FRACTIONS = (
 )
 
 LABEL_NAME_MODES = ("auto", "xlsx", "ids")
-_XLSX_LOCATIONS = ("Data.xlsx", "Meta-data/Data.xlsx")
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "FEATURES": "mlcl_text.data.rows:FEATURES",
+        "read_wos_label_names": "mlcl_text.data.wos_names:read_wos_label_names",
+    },
+)
 
 
 @register("wos")
@@ -67,7 +108,7 @@ def load_wos(
             itself (a folder holding ``X.txt``; then ``variant`` is not used).
         variant: ``"WOS46985"`` (default), ``"WOS11967"`` or ``"WOS5736"``.
         hub_id: load from the Hugging Face Hub with ``datasets.load_dataset(hub_id, hub_config)``
-            instead of ``path`` (see *Hub data* below).
+            instead of ``path`` (see *Hub data* in the module docstring).
         hub_config: the Hub configuration, e.g. ``"WOS46985"`` for ``HDLTex/web_of_science``.
         seed: seed of the split rule.
         split_sizes: ``(validation, test)`` sizes: floats are fractions of the documents, ints
@@ -78,38 +119,7 @@ def load_wos(
             (default): ``Data.xlsx`` for WOS-46985 when it is present, id-based names
             otherwise (with a warning).
 
-    Label names:
-        ``Data.xlsx`` lists the 46,985 documents of WOS-46985 with their domain id ``Y1``,
-        area id ``Y2`` and the names ``Domain`` and ``area``. A document's ids ``(YL1, YL2)``
-        are looked up among the ``(Y1, Y2)`` pairs; names are stripped of surrounding white
-        space (the published file has trailing spaces). Reading it needs ``openpyxl``
-        (``pip install openpyxl``; an ``ImportError`` says so when it is missing). Without
-        ``Data.xlsx`` names are ``domain-<YL1>`` and ``domain-<YL1>/area-<YL2>``. ``"auto"``
-        uses ``Data.xlsx`` only for WOS-46985 (the folder is named ``WOS46985`` or holds
-        46,985 documents) because the ids of the smaller variants need not follow WOS-46985's
-        numbering; ``label_names="xlsx"`` applies it to them anyway. The tree lists the
-        domains by id, then the areas by ``(domain, area)`` id.
-
-    Split rule:
-        With ``n`` documents, ``n_test = round(n * test)`` and ``n_val = round(n * validation)``
-        (or the given counts). The indices ``0..n-1`` (line order of ``X.txt``) are shuffled
-        with ``numpy.random.default_rng(seed).permutation(n)``; the first ``n_test`` go to
-        test, the next ``n_val`` to validation and the rest to train; each split keeps file
-        order. For WOS-46985 the defaults give 30,070 / 7,518 / 9,397 documents, the sizes of
-        the split used by HGCLR and HPT. Only the sizes are reproduced, not the membership of
-        their split, which cannot be derived from the archive. See :func:`wos_split_sizes`
-        and :func:`seeded_split`.
-
-    Hub data:
-        The Hub data set needs a text column (``text``, ``input_data`` or ``abstract``) and one
-        of: a ``labels`` column of ``"Domain/area"`` paths (the domain ends at the first
-        ``/``; an entry without ``/`` is a domain); ``domain`` and ``area`` string columns; or
-        the integer columns ``label_level_1`` and ``label_level_2`` of
-        ``HDLTex/web_of_science`` (named by their ``ClassLabel`` names when they have them,
-        id-based names otherwise). Column names are matched case-insensitively. When it has
-        ``train``, ``validation`` and ``test`` splits they are kept; otherwise all its rows
-        are split by the rule above. ``id`` is its ``id`` column or ``<hub_id>[<split>]:<row>``.
-
+    Label names, the split rule and the Hub columns are described in the module docstring.
     The ``id`` of a local document is ``<variant folder name>:<line>``, its 1-based line in
     ``X.txt``.
     Bad input (line counts that differ, a non-integer id, an empty abstract, ids missing
@@ -129,7 +139,13 @@ def load_wos(
 
     folder = _variant_folder(Path(path), variant)
     texts, level1, level2 = _read_variant(folder)
-    names = _label_names(folder, level1, level2, label_names)
+    names = read_label_names(
+        folder,
+        level1,
+        level2,
+        label_names,
+        is_wos46985=folder.name == "WOS46985" or len(level1) == sum(WOS46985_SPLIT),
+    )
 
     domain_ids = sorted(set(level1))
     area_ids = sorted(set(zip(level1, level2, strict=True)))
@@ -181,33 +197,13 @@ def wos_split_sizes(
     return n - n_validation - n_test, n_validation, n_test
 
 
-def seeded_split(n: int, *, n_validation: int, n_test: int, seed: int) -> dict[str, np.ndarray]:
-    """Indices of each split: ``permutation = numpy.random.default_rng(seed).permutation(n)``;
-    ``permutation[:n_test]`` → test, the next ``n_validation`` → validation, the rest → train.
-
-    Each split's indices are sorted, so rows keep their order in the source.
-    """
-    if n_validation < 0 or n_test < 0 or n_validation + n_test > n:
-        raise ValueError(f"cannot take {n_validation} + {n_test} held-out rows from {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    return {
-        "train": np.sort(order[n_test + n_validation :]),
-        "validation": np.sort(order[n_test : n_test + n_validation]),
-        "test": np.sort(order[:n_test]),
-    }
-
-
 def _split_rows(
     rows: list[dict[str, Any]], seed: int, split_sizes: tuple[float | int, float | int] | None
 ) -> DatasetDict:
     _, n_validation, n_test = wos_split_sizes(len(rows), split_sizes)
     parts = seeded_split(len(rows), n_validation=n_validation, n_test=n_test, seed=seed)
-    return DatasetDict({split: _dataset([rows[i] for i in parts[split]]) for split in SPLITS})
-
-
-def _dataset(rows: list[dict[str, Any]]) -> Dataset:
-    return Dataset.from_dict(
-        {column: [row[column] for row in rows] for column in FEATURES}, features=FEATURES
+    return DatasetDict(
+        {split: rows_to_dataset([rows[i] for i in parts[split]]) for split in SPLITS}
     )
 
 
@@ -280,149 +276,6 @@ def _read_variant(folder: Path) -> tuple[list[str], list[int], list[int]]:
     return texts, columns["YL1.txt"], columns["YL2.txt"]
 
 
-class _Names:
-    """Label names of domain ids and ``(domain, area)`` id pairs (id-based without a table)."""
-
-    def __init__(self, source: Path | str, table: dict[tuple[int, int], tuple[str, str]] | None):
-        self.source, self.table = source, table
-        self.domains = {d: names[0] for (d, _), names in (table or {}).items()}
-
-    def domain(self, d: int) -> str:
-        return f"domain-{d}" if self.table is None else self.domains[d]
-
-    def area(self, d: int, a: int) -> str:
-        if self.table is None:
-            return f"domain-{d}/area-{a}"
-        domain, area = self.table[d, a]
-        return f"{domain}/{area}"
-
-
-def _label_names(folder: Path, level1: list[int], level2: list[int], mode: str) -> _Names:
-    if mode == "ids":
-        return _Names(folder, None)
-    candidates = [folder / "Data.xlsx", *(folder.parent / loc for loc in _XLSX_LOCATIONS)]
-    xlsx = next((p for p in candidates if p.is_file()), None)
-    if xlsx is None:
-        if mode == "xlsx":
-            raise FileNotFoundError(
-                f"label_names='xlsx' but no Data.xlsx in {folder} or {folder.parent}"
-            )
-        logger.warning(
-            "%s: no Data.xlsx next to the variant folder; label names are ids "
-            "('domain-<YL1>', 'domain-<YL1>/area-<YL2>')",
-            folder,
-        )
-        return _Names(folder, None)
-    if mode == "auto" and folder.name != "WOS46985" and len(level1) != sum(WOS46985_SPLIT):
-        logger.warning(
-            "%s: Data.xlsx names the ids of WOS46985, which need not match the ids of this "
-            "variant; label names are ids (pass label_names='xlsx' to use Data.xlsx anyway)",
-            folder,
-        )
-        return _Names(folder, None)
-
-    table, counts = read_wos_label_names(xlsx)
-    pairs = Counter(zip(level1, level2, strict=True))
-    for line, pair in enumerate(zip(level1, level2, strict=True), start=1):
-        if pair not in table:
-            raise DataError(
-                f"{folder / 'YL2.txt'}, line {line}: (YL1, YL2) = {pair} has no row with "
-                f"(Y1, Y2) = {pair} in {xlsx}",
-                "unknown label",
-            )
-    if pairs != {pair: counts[pair] for pair in pairs} or sum(counts.values()) != len(level1):
-        logger.warning(
-            "%s: the counts of (Y1, Y2) in %s differ from those of (YL1, YL2) in %s; "
-            "names are taken from Data.xlsx by id all the same",
-            folder,
-            xlsx,
-            folder,
-        )
-    used = {pair: table[pair] for pair in sorted(pairs)}
-    return _Names(xlsx, used)
-
-
-def read_wos_label_names(
-    path: str | Path,
-) -> tuple[dict[tuple[int, int], tuple[str, str]], Counter]:
-    """``{(Y1, Y2): (Domain, area)}`` from ``Data.xlsx`` (names stripped) and row counts per pair.
-
-    Needs ``openpyxl``. Rows that name one id pair, or one domain id, differently raise
-    :class:`DataError` with the sheet row number (the header is row 1).
-    """
-    path = Path(path)
-    try:
-        import openpyxl
-    except ImportError:
-        raise ImportError(
-            f"reading the WOS label names from {path} needs openpyxl: pip install openpyxl "
-            "(or pass label_names='ids' for id-based names)"
-        ) from None
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None) or ()
-        position = {str(h).strip().lower(): i for i, h in enumerate(header) if h is not None}
-        wanted = ("y1", "y2", "domain", "area")
-        missing = [name for name in wanted if name not in position]
-        if missing:
-            raise DataError(
-                f"{path}, row 1: missing column(s) {missing} (found {[str(h) for h in header]})",
-                "missing column",
-            )
-        table: dict[tuple[int, int], tuple[str, str]] = {}
-        domain_of: dict[int, str] = {}
-        counts: Counter = Counter()
-        for number, row in enumerate(rows, start=2):
-            if row is None or all(v is None or str(v).strip() == "" for v in row):
-                continue
-            values = [row[position[name]] if position[name] < len(row) else None for name in wanted]
-            y1 = _int_cell(path, number, "Y1", values[0])
-            y2 = _int_cell(path, number, "Y2", values[1])
-            domain, area = (
-                _name_cell(path, number, c, v)
-                for c, v in zip(("Domain", "area"), values[2:], strict=True)
-            )
-            if domain_of.setdefault(y1, domain) != domain:
-                raise DataError(
-                    f"{path}, row {number}: domain id Y1={y1} is named {domain!r} here but "
-                    f"{domain_of[y1]!r} in an earlier row",
-                    "inconsistent names",
-                )
-            if table.setdefault((y1, y2), (domain, area)) != (domain, area):
-                raise DataError(
-                    f"{path}, row {number}: (Y1, Y2) = {(y1, y2)} is named {(domain, area)} here "
-                    f"but {table[y1, y2]} in an earlier row",
-                    "inconsistent names",
-                )
-            counts[y1, y2] += 1
-    finally:
-        workbook.close()
-    return table, counts
-
-
-def _int_cell(path: Path, row: int, column: str, value: Any) -> int:
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise DataError(f"{path}, row {row}: {column} is not an integer id: {value!r}", "bad id")
-
-
-def _name_cell(path: Path, row: int, column: str, value: Any) -> str:
-    name = "" if value is None else str(value).strip()
-    if not name:
-        raise DataError(f"{path}, row {row}: empty {column} name", "empty name")
-    return name
-
-
 def _make_tree(domains: Iterable[str], areas: Iterable[tuple[str, str]], source: str) -> LabelTree:
     try:
         return LabelTree.from_parents([*((d, None) for d in domains), *areas])
@@ -480,7 +333,7 @@ def _load_hub(
         for row in rows:
             row["labels"].sort(key=rank.__getitem__)
     if set(SPLITS) <= set(records):
-        return DatasetDict({split: _dataset(records[split]) for split in SPLITS}), tree
+        return DatasetDict({split: rows_to_dataset(records[split]) for split in SPLITS}), tree
     ordered = [s for s in SPLITS if s in records] + sorted(set(records) - set(SPLITS))
     return _split_rows([row for s in ordered for row in records[s]], seed, split_sizes), tree
 
