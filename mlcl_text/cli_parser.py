@@ -2,7 +2,7 @@
 
 :func:`build_parser` composes the builders and binds each command to the function that runs
 it (``args.run``); :func:`mlcl_text.cli.build_parser` passes the command functions of
-:mod:`mlcl_text.cli`. Option blocks that several commands share are built by one helper.
+:mod:`mlcl_text.cli_commands`. Option blocks that several commands share are built by one helper.
 """
 
 from __future__ import annotations
