@@ -26,7 +26,6 @@ from transformers.trainer_utils import get_last_checkpoint
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
-from mlcl_text.evaluation import sample_vectors, write_split_figures
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
@@ -51,6 +50,7 @@ from mlcl_text.run_folder import (
     write_json,
     write_metrics,
 )
+from mlcl_text.split_figures import sample_vectors, write_split_figures
 from mlcl_text.split_scores import score_split
 from mlcl_text.thresholds import Thresholds
 from mlcl_text.trainer import MLCLTrainer
@@ -179,7 +179,7 @@ def run_figures(
     scored: tuple[Thresholds, dict[str, Any], dict[str, np.ndarray]],
 ) -> dict:
     """The figures of the run's report in ``output_dir/plots``: those of the test split
-    (validation without one; :func:`~mlcl_text.evaluation.write_split_figures`) from
+    (validation without one; :func:`~mlcl_text.split_figures.write_split_figures`) from
     ``scored`` = :func:`score_splits`'s ``(thresholds, metrics)`` and the probabilities by
     split, else the loss curves alone when there is no evaluation split."""
     thresholds, metrics, probabilities = scored

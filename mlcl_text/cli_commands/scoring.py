@@ -18,6 +18,7 @@ from mlcl_text.run_folder import SUBSET_FILE, evaluation_dir, split_metrics_path
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from mlcl_text.evaluation import (
+        EvaluationOptions,
         evaluate_run,
         flat_metrics_document,
         format_summary,
@@ -43,14 +44,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
         else stored_thresholds(args.model, tree),
         log_history=load_log_history(args.model),
         train_label_counts=_train_label_counts(args.model, data),
-        batch_size=args.batch_size,
-        max_length=int(recipe.get("max_length", 128)),
-        max_points=args.max_points,
-        split_name=args.split,
-        progress=True,
-        model_name=str(args.model),
-        dataset_name=str(name),
-        scored_labels=scored_label_ids(tree, str(recipe.get("metric_labels", "all"))),
+        options=EvaluationOptions(
+            batch_size=args.batch_size,
+            max_length=int(recipe.get("max_length", 128)),
+            max_points=args.max_points,
+            split_name=args.split,
+            progress=True,
+            model_name=str(args.model),
+            dataset_name=str(name),
+            scored_labels=scored_label_ids(tree, str(recipe.get("metric_labels", "all"))),
+        ),
     )
     output = Path(args.output) if args.output else split_metrics_path(args.model, args.split)
     write_json(output, flat_metrics_document(result))
