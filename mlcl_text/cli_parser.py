@@ -2,7 +2,7 @@
 
 :func:`build_parser` composes the builders and binds each command to the function that runs
 it (``args.run``); :func:`mlcl_text.cli.build_parser` passes the command functions of
-:mod:`mlcl_text.cli`. Option blocks that several commands share are built by one helper.
+:mod:`mlcl_text.cli_commands`. Option blocks that several commands share are built by one helper.
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ def _add_baselines_parser(commands: Subparsers) -> argparse.ArgumentParser:
         description="Fit each baseline on the recipe's training split (its subset applied), "
         "tune thresholds on validation and score validation and test as training does; write "
         "one run folder per baseline (recipe.yaml, metrics.json, no weights) that the "
-        "compare command reads like a training run. See mlcl_text/baselines.py.",
+        "compare command reads like a training run. See mlcl_text/baselines/.",
     )
     baselines.add_argument("recipe", help="recipe file (see recipes/): its data, encoder and seed")
     baselines.add_argument(

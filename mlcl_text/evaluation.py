@@ -12,40 +12,33 @@ split with ``text`` and ``labels`` (lists of label names) columns, it writes int
   ``recall``, ``support`` (positives in the split), ``predicted``, ``threshold`` and
   ``frequency`` (training count, or the support when no training counts are given).
   Undefined scores (``NaN``) are written as ``null``, so the file is strict JSON.
-* ``plots/`` (:data:`PLOT_FILES`): per-level F1 bars, per-label F1 against label
-  frequency, the micro precision-recall curve with the operating point, the loss curves
-  of every logged component (when a log history with losses is given), and a PCA view of
-  the pooled embeddings and of every projection head coloured by top-level label — plus a
-  UMAP view when ``umap-learn`` is importable (it is optional).
+* ``plots/`` (:mod:`mlcl_text.split_figures`, :data:`PLOT_FILES`): per-level F1, F1 against
+  label frequency, the micro precision-recall curve, the loss curves when a log history is
+  given, and 2-D views of the embedding spaces of at most ``max_points`` documents.
 * ``report.md`` (:func:`mlcl_text.report.write_evaluation_report`): headline scores as a
   table, per-level scores, head versus tail labels and links to every figure.
 
-The 2-D views run the model once more on at most ``max_points`` documents (a seeded random
-sample when the split is larger) to get the embeddings and projections
-(:func:`mlcl_text.inference.embed_texts`). A document with several top-level labels is coloured as
-``"multiple"`` (:data:`mlcl_text.plots.MULTIPLE`), one without labels as ``"none"``.
-
 :func:`evaluate_run` is :func:`mlcl_text.split_scores.score_split` (the scores), then
-:func:`write_split_figures` and :func:`write_split_summary` (the files); training calls the
-same pieces on the probabilities it has, for the figures of its own report.
+:func:`mlcl_text.split_figures.write_split_figures` and :func:`write_split_summary` (the
+files); training calls the same pieces on the probabilities it has, for the figures of its
+own report. Its settings are an :class:`EvaluationOptions`.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import logging
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from mlcl_text import plots
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.inference import embed_texts, predict_probabilities
-from mlcl_text.metrics import evaluate_predictions, per_label_scores
+from mlcl_text.metrics import per_label_scores
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
 from mlcl_text.run_folder import (
@@ -57,6 +50,14 @@ from mlcl_text.run_folder import (
     read_log_history,
     write_json,
 )
+from mlcl_text.split_figures import (
+    POOLED,
+    sample_indices,
+    sample_vectors,
+    vector_spaces,
+    write_plots,
+    write_split_figures,
+)
 from mlcl_text.split_scores import SplitScores, score_split, threshold_summary
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "PLOTS_DIR",
     "PLOT_FILES",
     "POOLED",
+    "EvaluationOptions",
     "embed_texts",
     "evaluate_run",
     "flat_metrics_document",
@@ -83,12 +85,40 @@ __all__ = [
     "write_split_summary",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: the log history of a run folder (:func:`mlcl_text.run_folder.read_log_history`)
 load_log_history = read_log_history
-POOLED = "pooled embeddings"
-"""Panel title of the encoder's pooled document vectors in the 2-D views."""
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """How :func:`evaluate_run` runs the model and what it writes; every field has a default.
+
+    Attributes:
+        batch_size, max_length: for running the model (``max_length``: the training one).
+        max_points: documents embedded for the 2-D views (0: no 2-D view).
+        split_name: the split's name, for the files and the report.
+        umap: also draw the UMAP view — ``None``: when ``umap-learn`` is importable (a
+            failure is logged, not raised), ``True``: required, ``False``: never.
+        seed: for the sample of documents embedded and for UMAP.
+        progress: show a progress bar while predicting.
+        write_summary: write ``metrics.json`` and ``report.md`` (``False``: figures only).
+        model_name, dataset_name: shown in the report.
+        scored_labels: the labels the flat scores cover (``evaluate_predictions``'s
+            argument; :func:`mlcl_text.metrics.scored_label_ids` of a recipe's
+            ``metric_labels``); ``None``: every label.
+    """
+
+    batch_size: int = 32
+    max_length: int = 128
+    max_points: int = 2000
+    split_name: str = "test"
+    umap: bool | None = None
+    seed: int = 0
+    progress: bool = False
+    write_summary: bool = True
+    model_name: str | None = None
+    dataset_name: str | None = None
+    scored_labels: Any = None
 
 
 def evaluate_run(
@@ -100,20 +130,11 @@ def evaluate_run(
     thresholds: Any = None,
     log_history: Sequence[Mapping[str, Any]] | None = None,
     train_label_counts: Sequence[int] | np.ndarray | Mapping[str, int] | None = None,
-    batch_size: int = 32,
-    max_length: int = 128,
-    max_points: int = 2000,
     *,
-    split_name: str = "test",
     probabilities: np.ndarray | None = None,
-    umap: bool | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    write_summary: bool = True,
     metrics: dict[str, Any] | None = None,
-    model_name: str | None = None,
-    dataset_name: str | None = None,
-    scored_labels: Any = None,
+    options: EvaluationOptions | None = None,
+    **settings: Any,
 ) -> dict[str, Any]:
     """Score ``model`` on ``dataset_split`` and write metrics, figures and a report.
 
@@ -130,22 +151,12 @@ def evaluate_run(
         train_label_counts: training documents per label (``[L]`` in tree order, or
             ``{name: count}``) for the F1-against-frequency plot; ``None`` uses the
             label's support in this split.
-        batch_size, max_length: for running the model (``max_length``: the training one).
-        max_points: documents embedded for the 2-D views (0: no 2-D view).
-        split_name: the split's name, for the files and the report.
         probabilities: ``[N, L]`` probabilities already computed (training has them); the
             model then only runs for the 2-D views.
-        umap: also draw the UMAP view — ``None``: when ``umap-learn`` is importable (a
-            failure is logged, not raised), ``True``: required, ``False``: never.
-        seed: for the sample of documents embedded and for UMAP.
-        progress: show a progress bar while predicting.
-        write_summary: write ``metrics.json`` and ``report.md`` (``False``: figures only).
         metrics: ``evaluate_predictions`` of ``probabilities`` at ``thresholds`` when the
             caller has them already (they are not recomputed).
-        model_name, dataset_name: shown in the report.
-        scored_labels: the labels the flat scores cover (``evaluate_predictions``'s
-            argument; :func:`mlcl_text.metrics.scored_label_ids` of a recipe's
-            ``metric_labels``); ``None``: every label.
+        options: the :class:`EvaluationOptions`; ``settings`` (its field names as keywords,
+            e.g. ``max_points=0``) replace some of them.
 
     Returns:
         A dict: ``split``, ``num_documents``, ``metrics`` (flat scores), ``per_label``
@@ -155,87 +166,69 @@ def evaluate_run(
         ``plots`` (``{key: PlotFile}``, keys of :data:`PLOT_FILES`) and ``files``
         (``metrics``/``report`` paths when written).
     """
+    options = dataclasses.replace(options or EvaluationOptions(), **settings)
     if tree != model.config.tree:
         raise ValueError("the label tree differs from the model's")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     texts = [str(t) for t in dataset_split["text"]]
     if not texts:
-        raise ValueError(f"split {split_name!r} has no document")
+        raise ValueError(f"split {options.split_name!r} has no document")
     if probabilities is None:
         probabilities = predict_probabilities(
-            model, tokenizer, texts, batch_size=batch_size, max_length=max_length, progress=progress
+            model,
+            tokenizer,
+            texts,
+            batch_size=options.batch_size,
+            max_length=options.max_length,
+            progress=options.progress,
         )
     scores = score_split(
         tree,
         dataset_split["labels"],
         probabilities,
         thresholds,
-        split_name=split_name,
+        split_name=options.split_name,
         train_label_counts=train_label_counts,
-        scored_labels=scored_labels,
+        scored_labels=options.scored_labels,
         metrics=metrics,
     )
+    return _write_run(model, tokenizer, texts, scores, tree, output_dir, log_history, options)
+
+
+def _write_run(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    scores: SplitScores,
+    tree: LabelTree,
+    output_dir: Path,
+    log_history: Sequence[Mapping[str, Any]] | None,
+    options: EvaluationOptions,
+) -> dict[str, Any]:
+    """The figures (with the 2-D views' vectors) and summary files of a scored split."""
     vectors, groups = sample_vectors(
-        model, tokenizer, texts, scores.y_true, tree, max_points, seed, batch_size, max_length
+        model,
+        tokenizer,
+        texts,
+        scores.y_true,
+        tree,
+        options.max_points,
+        options.seed,
+        options.batch_size,
+        options.max_length,
     )
     figures = write_split_figures(
-        scores, output_dir, tree, log_history, vectors, groups, umap=umap, seed=seed
+        scores, output_dir, tree, log_history, vectors, groups, umap=options.umap, seed=options.seed
     )
     files = (
-        write_split_summary(scores, output_dir, tree, figures, model_name, dataset_name)
-        if write_summary
+        write_split_summary(
+            scores, output_dir, tree, figures, options.model_name, options.dataset_name
+        )
+        if options.write_summary
         else {}
     )
     return split_result(scores, figures, files)
-
-
-def sample_vectors(
-    model: MLCLModel,
-    tokenizer: PreTrainedTokenizerBase,
-    texts: Sequence[str],
-    y_true: np.ndarray,
-    tree: LabelTree,
-    max_points: int = 2000,
-    seed: int = 0,
-    batch_size: int = 32,
-    max_length: int = 128,
-) -> tuple[dict[str, Any] | None, list[str] | None]:
-    """``(vectors, groups)`` of the 2-D views: :func:`embed_texts` of at most ``max_points``
-    documents (:func:`sample_indices`) and their top-level groups; ``(None, None)`` for 0."""
-    if max_points <= 0:
-        return None, None
-    chosen = sample_indices(len(texts), max_points, seed)
-    vectors = embed_texts(model, tokenizer, [texts[i] for i in chosen], batch_size, max_length)
-    return vectors, plots.top_level_groups(tree, y_true[chosen])
-
-
-def write_split_figures(
-    scores: SplitScores,
-    output_dir: str | os.PathLike,
-    tree: LabelTree,
-    log_history: Sequence[Mapping[str, Any]] | None = None,
-    vectors: Mapping[str, Any] | None = None,
-    groups: Sequence[str] | None = None,
-    *,
-    umap: bool | None = None,
-    seed: int = 0,
-) -> dict[str, plots.PlotFile]:
-    """The figures of a scored split (:func:`write_plots`) in ``output_dir/plots``."""
-    return write_plots(
-        Path(output_dir) / PLOTS_DIR,
-        tree,
-        scores.y_true,
-        scores.probabilities,
-        scores.threshold,
-        metrics=scores.metrics,
-        per_label=scores.per_label,
-        log_history=log_history,
-        vectors=vectors,
-        groups=groups,
-        umap=umap,
-        seed=seed,
-    )
 
 
 def write_split_summary(
@@ -281,94 +274,6 @@ def split_result(
         "plots": dict(figures or {}),
         "files": dict(files or {}),
     }
-
-
-def write_plots(
-    plots_dir: str | os.PathLike,
-    tree: LabelTree,
-    y_true: Any,
-    probabilities: np.ndarray,
-    threshold: Any = 0.5,
-    *,
-    metrics: Mapping[str, Any] | None = None,
-    per_label: Mapping[str, Any] | None = None,
-    log_history: Sequence[Mapping[str, Any]] | None = None,
-    vectors: Mapping[str, Any] | None = None,
-    groups: Sequence[str] | None = None,
-    umap: bool | None = None,
-    seed: int = 0,
-) -> dict[str, plots.PlotFile]:
-    """The figures of :data:`PLOT_FILES` that the inputs allow, in ``plots_dir``.
-
-    ``metrics`` and ``per_label`` are computed when not given (see :func:`evaluate_run`);
-    ``vectors`` is :func:`embed_texts`'s output and ``groups`` the matching
-    :func:`mlcl_text.plots.top_level_groups` (both needed for the 2-D views).
-    """
-    plots_dir = Path(plots_dir)
-    if metrics is None:
-        metrics = evaluate_predictions(y_true, probabilities, tree=tree, threshold=threshold)
-    if per_label is None:
-        per_label = per_label_scores(y_true, probabilities, threshold)
-    figures: dict[str, plots.PlotFile] = {}
-    sizes = [len(tree.level_ids(d)) for d in range(1, tree.num_levels + 1)]
-    figures["level_f1"] = plots.plot_level_f1(
-        metrics, plots_dir / PLOT_FILES["level_f1"], level_sizes=sizes
-    )
-    from_training = per_label.get("frequency_source") == "train"
-    figures["f1_vs_frequency"] = plots.plot_f1_vs_frequency(
-        per_label["f1"],
-        per_label.get("frequency", per_label["support"]),
-        plots_dir / PLOT_FILES["f1_vs_frequency"],
-        support=per_label["support"],
-        depths=tree.depths,
-        frequency_label="training documents with the label"
-        if from_training
-        else "documents with the label in the evaluated split",
-    )
-    figures["precision_recall"] = plots.plot_precision_recall(
-        y_true, probabilities, plots_dir / PLOT_FILES["precision_recall"], threshold=threshold
-    )
-    if log_history and plots.loss_series(log_history):
-        figures["loss_curves"] = plots.plot_loss_curves(
-            log_history, plots_dir / PLOT_FILES["loss_curves"]
-        )
-    if vectors is not None and groups is not None and len(groups):
-        spaces = vector_spaces(vectors)
-        figures["embeddings_pca"] = plots.plot_embedding_views(
-            spaces, groups, plots_dir / PLOT_FILES["embeddings_pca"], method="pca", seed=seed
-        )
-        want_umap = importlib.util.find_spec("umap") is not None if umap is None else umap
-        if want_umap:
-            try:
-                figures["embeddings_umap"] = plots.plot_embedding_views(
-                    spaces,
-                    groups,
-                    plots_dir / PLOT_FILES["embeddings_umap"],
-                    method="umap",
-                    seed=seed,
-                )
-            except Exception:
-                if umap:
-                    raise
-                logger.warning("the UMAP view failed; only the PCA view is drawn", exc_info=True)
-    return figures
-
-
-# ---------------------------------------------------------------------------------- pieces
-def sample_indices(num: int, max_points: int, seed: int = 0) -> np.ndarray:
-    """All of ``range(num)``, or a sorted seeded random sample of ``max_points`` of them."""
-    if num <= max_points:
-        return np.arange(num)
-    return np.sort(np.random.default_rng(seed).choice(num, max_points, replace=False))
-
-
-def vector_spaces(vectors: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Panels of the 2-D views from :func:`embed_texts`'s output: :data:`POOLED` first,
-    then ``head <name>`` for every projection head."""
-    spaces = {POOLED: np.asarray(vectors["embeddings"])}
-    for name, values in vectors.get("projections", {}).items():
-        spaces[f"head {name}"] = np.asarray(values)
-    return spaces
 
 
 def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:

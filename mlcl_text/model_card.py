@@ -95,47 +95,12 @@ def render_model_card(
     info = info or ModelCardInfo()
     config = model.config
     tree = config.tree
-    heads = [
-        {
-            "name": spec.name,
-            "positives": spec.positives,
-            "view": f"level {spec.level}"
-            if spec.level
-            else ("label group" if spec.labels else "all labels"),
-            "temperature": spec.temperature,
-            "weight": spec.weight,
-            "reference": head_loss_class(spec).citation.short,
-        }
-        for spec in config.head_specs
-    ]
-    # MLCL first (the card cites it for every model, as it always has), then each head's loss
-    cited = sorted({head_loss_class(spec).citation.reference for spec in config.head_specs})
-    citations = [MultiLevelContrastiveLoss.citation.reference, *cited]
     base_model = (
         config.encoder_name_or_path if _looks_like_hub_id(config.encoder_name_or_path) else None
     )
     name = info.model_name or (repo_id.split("/")[-1] if repo_id else "mlcl-text model")
-    tags = [
-        "mlcl-text",
-        "text-classification",
-        "multi-label-classification",
-        "contrastive-learning",
-    ]
-    if tree.num_levels > 1:
-        tags.append("hierarchical-classification")
-    card_data = ModelCardData(
-        model_name=name,
-        base_model=base_model,
-        datasets=info.datasets or None,
-        language=info.language,
-        license=info.license,
-        library_name="sentence-transformers" if form == "encoder" else "transformers",
-        pipeline_tag="sentence-similarity" if form == "encoder" else "text-classification",
-        tags=tags,
-        metrics=sorted(info.metrics) or None,
-    )
     return ModelCard.from_template(
-        card_data,
+        _card_data(info, form, name, base_model, tree.num_levels),
         template_path=str(template_directory() / TEMPLATE),
         model_name=name,
         summary=f"A multi-label text classifier over {len(tree)} labels trained with supervised "
@@ -153,7 +118,7 @@ def render_model_card(
         segment_pooling=config.segment_pooling,
         usage=USAGE[form].format(repo=repo_id or "path/to/model"),
         datasets=info.datasets,
-        heads=heads,
+        heads=_head_rows(config.head_specs),
         lora=config.lora,
         training_settings=info.training_settings,
         recipe=info.recipe,
@@ -163,7 +128,56 @@ def render_model_card(
         limitations=info.limitations,
         restricted=config.restricted,
         data_agreement=info.data_agreement or "see the data set's licence",
-        citations=citations,
+        citations=_citations(config.head_specs),
+    )
+
+
+def _head_rows(head_specs) -> list[dict]:
+    """One row of the card's table of contrastive heads per head."""
+    return [
+        {
+            "name": spec.name,
+            "positives": spec.positives,
+            "view": f"level {spec.level}"
+            if spec.level
+            else ("label group" if spec.labels else "all labels"),
+            "temperature": spec.temperature,
+            "weight": spec.weight,
+            "reference": head_loss_class(spec).citation.short,
+        }
+        for spec in head_specs
+    ]
+
+
+def _citations(head_specs) -> list[str]:
+    """MLCL first (the card cites it for every model, as it always has), then each head's
+    loss, each once."""
+    cited = sorted({head_loss_class(spec).citation.reference for spec in head_specs})
+    return [MultiLevelContrastiveLoss.citation.reference, *cited]
+
+
+def _card_data(
+    info: ModelCardInfo, form: str, name: str, base_model: str | None, num_levels: int
+) -> ModelCardData:
+    """The card's metadata (its YAML header): names, libraries, tags and metric names."""
+    tags = [
+        "mlcl-text",
+        "text-classification",
+        "multi-label-classification",
+        "contrastive-learning",
+    ]
+    if num_levels > 1:
+        tags.append("hierarchical-classification")
+    return ModelCardData(
+        model_name=name,
+        base_model=base_model,
+        datasets=info.datasets or None,
+        language=info.language,
+        license=info.license,
+        library_name="sentence-transformers" if form == "encoder" else "transformers",
+        pipeline_tag="sentence-similarity" if form == "encoder" else "text-classification",
+        tags=tags,
+        metrics=sorted(info.metrics) or None,
     )
 
 

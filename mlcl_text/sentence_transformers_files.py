@@ -88,6 +88,25 @@ def write_sentence_transformers_files(
         FileExistsError: ``directory`` already has a ``modules.json``, or another file this
             would write exists with different content. Nothing is written then.
     """
+    hidden_size = _checked_hidden_size(encoder, pooling, max_seq_length)
+    directory = Path(directory)
+    _check_directory(directory)
+    files = _module_files(encoder, pooling, hidden_size, max_seq_length)
+    for relative, content in files.items():
+        path = directory / relative
+        if path.exists() and (not path.is_file() or path.read_bytes() != content):
+            raise FileExistsError(f"{path} already exists with different content")
+    # modules.json last: a folder is only picked up as a sentence-transformers model once it
+    # exists, so an interrupted call leaves no half-written model behind
+    for relative, content in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+def _checked_hidden_size(encoder: PreTrainedModel, pooling: str, max_seq_length: int | None) -> int:
+    """The encoder's hidden size, once ``pooling``, ``max_seq_length`` and the encoder (no
+    PEFT wrapper) are checked; ``ValueError`` naming what is wrong."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     if hasattr(encoder, "peft_config"):
@@ -107,8 +126,11 @@ def write_sentence_transformers_files(
                 f"max_seq_length must be between 1 and the encoder's max_position_embeddings "
                 f"({limit}), got {max_seq_length}"
             )
+    return hidden_size
 
-    directory = Path(directory)
+
+def _check_directory(directory: Path) -> None:
+    """``directory`` holds an encoder export and no sentence-transformers files yet."""
     if not (directory / "config.json").is_file():
         raise FileNotFoundError(
             f"{directory} holds no encoder export (no config.json): save the encoder and its "
@@ -119,18 +141,6 @@ def write_sentence_transformers_files(
             f"{directory / MODULES_FILE} already exists: the folder already has "
             "sentence-transformers files"
         )
-
-    files = _module_files(encoder, pooling, hidden_size, max_seq_length)
-    for relative, content in files.items():
-        path = directory / relative
-        if path.exists() and (not path.is_file() or path.read_bytes() != content):
-            raise FileExistsError(f"{path} already exists with different content")
-    # modules.json last: a folder is only picked up as a sentence-transformers model once it
-    # exists, so an interrupted call leaves no half-written model behind
-    for relative, content in files.items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
 
 
 def _module_files(

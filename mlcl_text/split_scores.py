@@ -1,7 +1,7 @@
 """Score one split: flat and per-label scores at given thresholds, before anything is written.
 
 :func:`score_split` is what training and ``mlcl-text evaluate`` both call on a split's labels
-and probabilities; :func:`mlcl_text.evaluation.write_split_figures` and
+and probabilities; :func:`mlcl_text.split_figures.write_split_figures` and
 :func:`mlcl_text.evaluation.write_split_summary` write what it returns.
 """
 

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcl_text.metrics import TruePositions, as_scores, check_finite_block, row_blocks
+from mlcl_text.metrics.inputs import TruePositions, as_scores, check_finite_block, row_blocks
 from mlcl_text.run_folder import THRESHOLDS_FILE, write_json
 
 METRICS = ("micro_f1", "macro_f1", "samples_f1")

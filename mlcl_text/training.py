@@ -26,7 +26,6 @@ from transformers.trainer_utils import get_last_checkpoint
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
-from mlcl_text.evaluation import sample_vectors, write_split_figures
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.metrics import evaluate_predictions, scored_label_ids
 from mlcl_text.modeling import MLCLModel
@@ -51,6 +50,7 @@ from mlcl_text.run_folder import (
     write_json,
     write_metrics,
 )
+from mlcl_text.split_figures import sample_vectors, write_split_figures
 from mlcl_text.split_scores import score_split
 from mlcl_text.thresholds import Thresholds
 from mlcl_text.trainer import MLCLTrainer
@@ -86,43 +86,18 @@ def train_from_recipe(
     check_split_sizes(data, recipe)
     check_heads_fit(recipe, tree)
     if main_process:  # the recipe and its data are valid: only now is the folder touched
-        if checkpoint is None:
-            remove_stale_files(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        if subset is not None:
-            subset.save(output_dir / SUBSET_FILE, overwrite=True)
-        recipe.save(output_dir / RECIPE_FILE)
+        start_output_dir(recipe, subset, fresh=checkpoint is None)
 
     tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
     encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
     has_validation = len(encoded["validation"]) > 0
-    no_validation = {
-        "eval_strategy": "no",
-        "load_best_model_at_end": False,
-        "early_stopping_patience": 0,
-    }
-    args = recipe.training_arguments(**({} if has_validation else no_validation))
+    args = recipe.training_arguments(**({} if has_validation else NO_VALIDATION))
     if main_process and recipe.heads:
         for line in head_coverage_lines(recipe, tree, encoded["train"], args):
             print(line, flush=True)
     set_seed(args.seed)  # the classifier and heads start from the recipe's seed
-    model = MLCLModel.from_encoder(
-        recipe.model_name_or_path,
-        tree,
-        heads=recipe.head_specs(),
-        pooling=recipe.pooling,
-        max_segments=recipe.max_segments,
-        segment_pooling=recipe.segment_pooling,
-        classifier_dropout=recipe.classifier_dropout,
-        lora=recipe.lora,
-        restricted=recipe.restricted or is_restricted(recipe.dataset),
-    )
-    if recipe.classifier_bias_init == "prior":
-        model.init_classifier_bias(
-            np.asarray(encoded["train"]["labels"], dtype=np.float64).mean(axis=0)
-        )
     run = run_protocol(
-        model,
+        build_model(recipe, tree, encoded["train"]),
         args,
         resume_from_checkpoint=checkpoint,
         train_dataset=encoded["train"],
@@ -143,10 +118,7 @@ def train_from_recipe(
     }
     truths = {split: np.asarray(encoded[split]["labels"]) for split in probabilities}
     thresholds, metrics = score_splits(recipe, tree, truths, probabilities)
-    metrics["timing"] = {
-        "train_seconds": round(sum(run.stage_seconds.values()), 3),
-        **{f"{stage}_seconds": round(value, 3) for stage, value in run.stage_seconds.items()},
-    }
+    metrics["timing"] = stage_timing(run.stage_seconds)
     if not trainer.is_world_process_zero():
         return TrainingResult(output_dir, metrics)
     write_json(output_dir / LOG_HISTORY_FILE, log_history)
@@ -167,6 +139,55 @@ def train_from_recipe(
     return TrainingResult(output_dir, metrics)
 
 
+NO_VALIDATION = {
+    "eval_strategy": "no",
+    "load_best_model_at_end": False,
+    "early_stopping_patience": 0,
+}
+"""Training arguments of a run without a validation split: no evaluation, no best model."""
+
+
+def start_output_dir(recipe: Recipe, subset, fresh: bool) -> None:
+    """Create ``output_dir`` (cleared of a previous run's files when ``fresh``, not when
+    resuming) and write the recipe and the subset it trains on."""
+    output_dir = recipe.output_dir
+    if fresh:
+        remove_stale_files(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if subset is not None:
+        subset.save(output_dir / SUBSET_FILE, overwrite=True)
+    recipe.save(output_dir / RECIPE_FILE)
+
+
+def build_model(recipe: Recipe, tree: LabelTree, encoded_train) -> MLCLModel:
+    """The recipe's encoder, heads and classifier over ``tree``; with
+    ``classifier_bias_init: prior`` the classifier's biases start at the training priors."""
+    model = MLCLModel.from_encoder(
+        recipe.model_name_or_path,
+        tree,
+        heads=recipe.head_specs(),
+        pooling=recipe.pooling,
+        max_segments=recipe.max_segments,
+        segment_pooling=recipe.segment_pooling,
+        classifier_dropout=recipe.classifier_dropout,
+        lora=recipe.lora,
+        restricted=recipe.restricted or is_restricted(recipe.dataset),
+    )
+    if recipe.classifier_bias_init == "prior":
+        model.init_classifier_bias(
+            np.asarray(encoded_train["labels"], dtype=np.float64).mean(axis=0)
+        )
+    return model
+
+
+def stage_timing(stage_seconds: dict[str, float]) -> dict[str, float]:
+    """``metrics.json``'s ``timing``: ``train_seconds`` (all stages) and each stage's seconds."""
+    return {
+        "train_seconds": round(sum(stage_seconds.values()), 3),
+        **{f"{stage}_seconds": round(value, 3) for stage, value in stage_seconds.items()},
+    }
+
+
 def run_figures(
     output_dir: Path,
     model: MLCLModel,
@@ -179,7 +200,7 @@ def run_figures(
     scored: tuple[Thresholds, dict[str, Any], dict[str, np.ndarray]],
 ) -> dict:
     """The figures of the run's report in ``output_dir/plots``: those of the test split
-    (validation without one; :func:`~mlcl_text.evaluation.write_split_figures`) from
+    (validation without one; :func:`~mlcl_text.split_figures.write_split_figures`) from
     ``scored`` = :func:`score_splits`'s ``(thresholds, metrics)`` and the probabilities by
     split, else the loss curves alone when there is no evaluation split."""
     thresholds, metrics, probabilities = scored

@@ -117,7 +117,7 @@ def _random_case(seed=0, n=300, num_labels=17, decimals=2):
 @pytest.fixture(params=[None, 53], ids=["one-block", "many-blocks"])
 def block_size(request, monkeypatch):
     if request.param:
-        monkeypatch.setattr(metrics, "_BLOCK_ELEMENTS", request.param)
+        monkeypatch.setattr(metrics.inputs, "_BLOCK_ELEMENTS", request.param)
     return request.param
 
 

@@ -68,7 +68,9 @@ def test_f1_against_frequency_leaves_out_unplottable_labels(tmp_path):
 
 
 def test_binned_means_of_equal_frequencies():
-    centres, means, counts = plots._binned_means(np.array([4.0, 4.0]), np.array([0.2, 0.4]), 8)
+    centres, means, counts = plots.scores._binned_means(
+        np.array([4.0, 4.0]), np.array([0.2, 0.4]), 8
+    )
     assert centres.tolist() == [4.0] and means.tolist() == pytest.approx([0.3]) and counts == [2]
 
 

@@ -33,7 +33,7 @@ def _case(seed=0, n=200, num_labels=9):
 @pytest.fixture(params=[None, 41], ids=["one-block", "many-blocks"])
 def block_size(request, monkeypatch):
     if request.param:
-        monkeypatch.setattr(metrics, "_BLOCK_ELEMENTS", request.param)
+        monkeypatch.setattr(metrics.inputs, "_BLOCK_ELEMENTS", request.param)
 
 
 @pytest.mark.parametrize("metric", ["micro_f1", "macro_f1", "samples_f1"])

@@ -1,0 +1,99 @@
+"""The ``compare``, ``baselines`` and ``sweep`` commands: studies over several runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mlcl_text.baselines import BaselineError
+from mlcl_text.compare import CompareError
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from mlcl_text.compare import (
+        DEFAULT_METRICS,
+        PLOT_FILE,
+        collect_runs,
+        compare_table,
+        find_run_dirs,
+        format_markdown,
+        plot_metric_vs_shots,
+        write_comparison,
+    )
+
+    if args.plot and not args.output:
+        raise CompareError("--plot needs --output, the folder to write it to")
+    runs = collect_runs(find_run_dirs(args.runs))
+    table = compare_table(
+        runs, metrics=args.metrics or DEFAULT_METRICS, split=args.split, group_by=args.group_by
+    )
+    print(format_markdown(table))
+    if args.output:
+        written = list(write_comparison(table, args.output))
+        if args.plot:
+            written.append(plot_metric_vs_shots(table, Path(args.output) / PLOT_FILE))
+        print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def run_baselines(args: argparse.Namespace) -> int:
+    from mlcl_text.baselines import resolve_options, run_baseline
+    from mlcl_text.recipes import load_recipe
+
+    methods = list(dict.fromkeys(args.methods))
+    options = _baseline_options(args.options, methods)
+    for method in methods:  # unknown names and options, or setfit missing: before any work
+        resolve_options(method, options.get(method))
+    recipe = load_recipe(args.recipe, args.overrides)
+    output_dir = (
+        Path(args.output_dir) if args.output_dir else Path(f"{recipe.output_dir}-baselines")
+    )
+    for method in methods:
+        folder = output_dir / method
+        metrics = run_baseline(method, recipe, folder, options.get(method))
+        print(f"{method}: {_baseline_summary(metrics)} -> {folder}", flush=True)
+    print(f"compare with a trained model: mlcl-text compare {output_dir} {recipe.output_dir}")
+    return 0
+
+
+def _baseline_options(option_args: list[str], methods: list[str]) -> dict[str, dict]:
+    """``--option METHOD.KEY=VALUE`` arguments as ``{method: {key: value}}``, each for one of
+    the ``methods`` run."""
+    from mlcl_text.recipes import apply_override
+
+    options: dict = {}
+    for option in option_args:
+        key = option.partition("=")[0].strip()
+        method, dot, name = key.partition(".")
+        if "=" not in option or not dot or not method or not name:
+            raise BaselineError(f"--option {option!r} is not of the form METHOD.KEY=VALUE")
+        if method not in methods:
+            raise BaselineError(
+                f"--option {option!r} is for {method!r}, which is not run "
+                f"(--methods {' '.join(methods)})"
+            )
+        apply_override(options, option, "--option")
+    return options
+
+
+def _baseline_summary(metrics: dict) -> str:
+    """A baseline run's validation and test F1 and its fit and predict times, on one line."""
+    scores = [
+        f"{split} micro_f1 {metrics[split]['micro_f1']:.4f} "
+        f"macro_f1 {metrics[split]['macro_f1']:.4f}"
+        for split in ("validation", "test")
+        if split in metrics
+    ]
+    timing = metrics["timing"]
+    return (
+        f"{'; '.join(scores) or 'no evaluation split'}; "
+        f"fit {timing['train_seconds']:.1f} s, predict {timing['predict_seconds']:.1f} s"
+    )
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from mlcl_text.sweep import run_sweep as sweep
+
+    output_dir = sweep(args.spec, overrides=args.overrides, keep_going=args.keep_going)
+    print(f"sweep finished: runs, comparison and plot in {output_dir}")
+    return 0

@@ -1,0 +1,67 @@
+"""Compare finished training runs: mean ± standard deviation over seeds, per method and size.
+
+Each run folder (as written by :func:`mlcl_text.training.train_from_recipe`, or by the
+baselines of :mod:`mlcl_text.baselines`) holds ``metrics.json`` and ``recipe.yaml``.
+
+* :mod:`~mlcl_text.compare.runs` finds and reads the runs (:func:`find_run_dirs`,
+  :func:`collect_runs`) and tells each one's method, shots (training-set size) and seed;
+* :mod:`~mlcl_text.compare.table` groups them and gives each metric's statistics
+  (:func:`compare_table`): mean, sample standard deviation (``ddof=1``), runs that have it
+  and runs that lack it, and a ``train_s`` column when runs record their fit time (``–`` for
+  runs without it, which are not counted as missing metrics);
+* :mod:`~mlcl_text.compare.output` writes the table (:func:`format_markdown`,
+  :func:`write_comparison`: ``comparison.md`` and ``comparison.csv``) and draws each metric
+  against shots per method (:func:`plot_metric_vs_shots`).
+
+Example:
+    >>> runs = collect_runs(["outputs/bce", "mlcl=outputs/run-7"])  # doctest: +SKIP
+    >>> table = compare_table(runs, metrics=("micro_f1", "hier_f1"))  # doctest: +SKIP
+    >>> print(format_markdown(table))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from mlcl_text.compare.output import format_markdown, plot_metric_vs_shots, write_comparison
+from mlcl_text.compare.runs import (
+    CompareError,
+    RunResult,
+    collect_runs,
+    find_run_dirs,
+    shots_label,
+    shots_sort_key,
+)
+from mlcl_text.compare.table import (
+    DEFAULT_METRICS,
+    GROUP_FIELDS,
+    TRAIN_SECONDS,
+    Cell,
+    Comparison,
+    ComparisonRow,
+    compare_table,
+)
+from mlcl_text.run_folder import COMPARISON_CSV, COMPARISON_MD, METRICS_FILE, RECIPE_FILE
+from mlcl_text.run_folder import COMPARISON_PLOT as PLOT_FILE
+
+__all__ = [
+    "COMPARISON_CSV",
+    "COMPARISON_MD",
+    "DEFAULT_METRICS",
+    "GROUP_FIELDS",
+    "METRICS_FILE",
+    "PLOT_FILE",
+    "RECIPE_FILE",
+    "TRAIN_SECONDS",
+    "Cell",
+    "CompareError",
+    "Comparison",
+    "ComparisonRow",
+    "RunResult",
+    "collect_runs",
+    "compare_table",
+    "find_run_dirs",
+    "format_markdown",
+    "plot_metric_vs_shots",
+    "shots_label",
+    "shots_sort_key",
+    "write_comparison",
+]
