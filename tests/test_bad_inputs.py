@@ -12,7 +12,7 @@ import json
 import pytest
 
 from mlcl_text.cli import main
-from tests.test_training import recipe
+from tests.helpers.recipe_files import recipe
 
 CASES = {
     # name: (recipe keys, extra CLI arguments, what the error must name)

@@ -13,8 +13,8 @@ import yaml
 from mlcl_text import MLCLModel
 from mlcl_text.cli import main
 from mlcl_text.resources import recipes_dir
-from tests.recipe_files import write_files_recipe
-from tests.test_run_folder import strict_loads
+from tests.helpers.recipe_files import write_files_recipe
+from tests.helpers.strict_json import strict_loads
 
 
 def _recipe(tmp_path, model_dir, data_dir, **extra):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import yaml
 
 from mlcl_text.cli import main
-from tests.test_compare import sweep_runs
-from tests.test_sweep import FakeTrainer, write_recipe, write_spec
+from tests.helpers.sweeps import FakeTrainer, sweep_runs, write_recipe, write_spec
 
 
 def test_compare_command(tmp_path, capsys):

@@ -37,7 +37,7 @@ from mlcl_text.losses import (
 from mlcl_text.losses.kernel import similarity_logits, weighted_terms
 from mlcl_text.losses.positives import get_rule
 from mlcl_text.losses.views import LevelView
-from tests.spawn import free_port, spawn_workers
+from tests.helpers.spawn import free_port, spawn_workers
 
 pytestmark = pytest.mark.distributed
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from mlcl_text.losses import SimilarityDissimilarityLoss
-from tests import recipe_shapes
-from tests.test_losses import ref_multilabel
+from tests.helpers import recipe_shapes
+from tests.helpers.loss_references import ref_multilabel
 
 MEMORY = 1024  # recipes/mimic*/sd.yaml and mlcl.yaml
 BATCH = 4  # their per-device batch

@@ -23,7 +23,7 @@ from mlcl_text.data.clinical.icd9 import format_icd9
 from mlcl_text.data.clinical.icd_common import MissingICDCodeWarning
 from mlcl_text.data.mimic3 import read_discharge_summaries
 from mlcl_text.data.splits import patient_split
-from tests.mimic_files import (
+from tests.helpers.mimic_files import (
     MIMIC3_PROCEDURES,
     NOTE3_HEADER,
     _write_csv,
@@ -31,7 +31,7 @@ from tests.mimic_files import (
     write_mimic4,
     write_split_files,
 )
-from tests.recipe_files import write_recipe
+from tests.helpers.recipe_files import write_recipe
 
 
 def _dotted(code: str) -> str:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from mlcl_text.cli import main
-from tests.test_training import recipe
+from tests.helpers.recipe_files import recipe
 
 TEXTS = ["neural networks learn\nrepresentations from data", "gene editing with crispr"]
 

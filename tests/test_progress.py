@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlcl_text.progress import format_log_line
-from tests.test_trainer import make_args, make_model, separable_dataset, trainer_for
+from tests.helpers.tiny_trainer import make_args, make_model, separable_dataset, trainer_for
 
 
 def test_a_training_entry_is_one_line_with_its_components():

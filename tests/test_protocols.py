@@ -12,7 +12,7 @@ from mlcl_text import MLCLModel
 from mlcl_text.losses import ContrastiveHeadSpec
 from mlcl_text.probe import fit_logistic_classifier, pooled_embeddings
 from mlcl_text.protocols import contrastive_stage_arguments, run_protocol, stage_plan
-from tests.test_trainer import (
+from tests.helpers.tiny_trainer import (
     HEADS,
     TREE,
     make_args,

@@ -19,7 +19,7 @@ import pytest
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import load
 from mlcl_text.recipes import load_recipe
-from tests import recipe_shapes
+from tests.helpers import recipe_shapes
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 CPU = ["bf16=false", "fp16=false"]  # precision does not change the batches

@@ -8,7 +8,7 @@ import shutil
 from safetensors.torch import load_file, save_file
 
 from mlcl_text.cli import main
-from tests.test_training import recipe
+from tests.helpers.recipe_files import recipe
 
 
 def _snapshot(folder) -> dict[str, bytes]:

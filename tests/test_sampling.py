@@ -113,8 +113,8 @@ def test_bad_settings(batch_size, per_label, message):
 
 
 def test_the_trainer_draws_its_batches_from_the_sampler(tmp_path, deterministic_encoder_dir):
-    from tests.test_trainer import TREE as TRAINER_TREE
-    from tests.test_trainer import make_args, make_model, separable_dataset, trainer_for
+    from tests.helpers.tiny_trainer import TREE as TRAINER_TREE
+    from tests.helpers.tiny_trainer import make_args, make_model, separable_dataset, trainer_for
 
     data = separable_dataset(64, seed=5)
     args = make_args(tmp_path, batch_sampler="labels", samples_per_label=4)

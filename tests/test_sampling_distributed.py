@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from mlcl_text.sampling import LabelBatchSampler, sampling_view
-from tests.conftest import TINY_BERT
-from tests.spawn import free_port, join_as_rank, spawn_workers
-from tests.test_trainer import TREE, make_args, make_model, separable_dataset, trainer_for
+from tests.helpers.spawn import free_port, join_as_rank, spawn_workers
+from tests.helpers.tiny_bert import TINY_BERT
+from tests.helpers.tiny_trainer import TREE, make_args, make_model, separable_dataset, trainer_for
 
 pytestmark = pytest.mark.distributed
 

@@ -10,7 +10,7 @@ from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree, MLCLModel
 from mlcl_text.sentence_transformers_files import write_sentence_transformers_files
-from tests.conftest import TINY_BERT
+from tests.helpers.tiny_bert import TINY_BERT
 
 sentence_transformers = pytest.importorskip("sentence_transformers")
 

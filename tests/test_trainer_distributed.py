@@ -33,9 +33,9 @@ from transformers import BertConfig, BertModel, default_data_collator
 from mlcl_text import MLCLModel
 from mlcl_text.losses import ContrastiveHeadSpec
 from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
-from tests.conftest import TINY_BERT
-from tests.spawn import free_port, join_as_rank, spawn_workers
-from tests.test_trainer import TREE, separable_dataset
+from tests.helpers.spawn import free_port, join_as_rank, spawn_workers
+from tests.helpers.tiny_bert import TINY_BERT
+from tests.helpers.tiny_trainer import TREE, separable_dataset
 
 pytestmark = pytest.mark.distributed
 

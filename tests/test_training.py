@@ -8,20 +8,7 @@ import pytest
 from safetensors.torch import load_file
 
 from mlcl_text.cli import main
-from tests.recipe_files import write_files_recipe
-
-
-def recipe(tmp_path, model_dir, data_dir, name="run", **extra):
-    settings = {
-        "heads": [{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
-        "output_dir": str(tmp_path / name),
-        "max_steps": 3,
-        "learning_rate": 1e-3,
-        "seed": 7,
-    }
-    return write_files_recipe(
-        tmp_path / f"{name}.yaml", model_dir, data_dir, **{**settings, **extra}
-    )
+from tests.helpers.recipe_files import recipe
 
 
 def test_same_recipe_and_seed_give_bit_identical_weights(tmp_path, model_dir, data_dir, capsys):

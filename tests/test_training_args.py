@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlcl_text.training_args import COMPONENTS, MLCLTrainingArguments
-from tests.test_head_spec import loaded_modules
+from tests.helpers.fresh_interpreter import loaded_modules
 
 
 def test_the_recipes_do_not_import_the_trainer():

@@ -36,3 +36,18 @@ def write_files_recipe(path: Path, model_dir: Path, data_dir: Path, **keys: Any)
         "output_dir": str(path.parent / "run"),
     }
     return write_recipe(path, **{**settings, **keys})
+
+
+def recipe(tmp_path, model_dir, data_dir, name="run", **extra):
+    """``tmp_path/<name>.yaml``: a files recipe with one level-1 head, 3 steps at seed 7, its
+    run folder ``tmp_path/<name>``; ``extra`` overrides."""
+    settings = {
+        "heads": [{"name": "top", "positives": "all", "level": 1, "out_dim": 8}],
+        "output_dir": str(tmp_path / name),
+        "max_steps": 3,
+        "learning_rate": 1e-3,
+        "seed": 7,
+    }
+    return write_files_recipe(
+        tmp_path / f"{name}.yaml", model_dir, data_dir, **{**settings, **extra}
+    )
