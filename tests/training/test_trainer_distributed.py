@@ -51,8 +51,8 @@ ATOL = 1e-5
 INIT_RANGE = 0.2
 SPAWN_TIMEOUT_S = 120.0
 
-# the two heads of test_trainer (level-1 "all", "sd") plus exact-label-set positives. With
-# the third, some anchors have no positive and the ranks' anchor counts differ (first
+# the two heads of tests/helpers/tiny_trainer.py (level-1 "all", "sd") plus exact-label-set
+# positives. With the third, some anchors have no positive and the ranks' anchor counts differ (first
 # batch: rows 0, 1, 7 on rank 0 and row 12 on rank 1, see
 # test_ranks_have_unequal_anchor_counts), so a per-rank mean of the contrastive terms
 # would give other gradients than the global mean; with the first two heads alone every

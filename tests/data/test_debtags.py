@@ -17,7 +17,7 @@ import pytest
 from mlcl_text.data import DataError, available, load
 from mlcl_text.data.debtags import packaged_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "build_debtags.py"
 
 
