@@ -1,4 +1,6 @@
-"""Shared fixtures: a tiny random BERT encoder saved to a local folder, and a small label tree."""
+"""Shared fixtures: a tiny random BERT encoder saved to a local folder, and a small label tree.
+
+The fixtures' building blocks that test modules import live in ``tests/helpers/``."""
 
 from __future__ import annotations
 
@@ -10,15 +12,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree
-
-TINY_BERT = {
-    "vocab_size": 99,
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 37,
-    "max_position_embeddings": 64,
-}
+from tests.helpers.tiny_bert import TINY_BERT
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from mlcl_text.compare import collect_runs, compare_table, find_run_dirs, format
 from mlcl_text.recipes import load_recipe, recipe_from_dict
 from mlcl_text.sweep import SweepError, load_sweep_spec, run_sweep
 from mlcl_text.training import prepare_data
-from tests.recipe_files import write_files_recipe, write_recipe
+from tests.helpers.recipe_files import write_files_recipe, write_recipe
 
 # imported now, not inside a capsys test: SetFit's log handler keeps the stderr it finds
 with contextlib.suppress(ImportError):
@@ -152,7 +152,7 @@ def test_tfidf_separates_an_easy_set_well_above_chance(tmp_path):
 
 def test_run_folder_metrics_are_strict_json(tmp_path, model_dir, data_dir, monkeypatch):
     from mlcl_text import training
-    from tests.test_run_folder import strict_loads
+    from tests.helpers.strict_json import strict_loads
 
     scored = training.score_splits
 

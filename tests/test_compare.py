@@ -7,7 +7,6 @@ import json
 import math
 
 import pytest
-import yaml
 
 from mlcl_text.compare import (
     CompareError,
@@ -19,20 +18,7 @@ from mlcl_text.compare import (
     shots_sort_key,
     write_comparison,
 )
-
-
-def make_run(folder, test=None, subset=None, seed=42, **splits):
-    """A finished run folder: metrics.json (``test`` scores plus other splits) and recipe.yaml."""
-    folder.mkdir(parents=True)
-    metrics = {"test": test or {}, **splits, "thresholds": {"global": 0.5, "per_label": False}}
-    (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
-    recipe = {"model_name_or_path": "m", "subset": subset, "seed": seed, "output_dir": str(folder)}
-    (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe), encoding="utf-8")
-    return folder
-
-
-def k(shots, seed):
-    return {"method": "k_per_label", "k": shots, "seed": seed}
+from tests.helpers.sweeps import k, make_run, sweep_runs
 
 
 def test_run_identity(tmp_path):
@@ -87,26 +73,6 @@ def test_an_evaluation_inside_a_run_is_part_of_the_run(tmp_path):
     make_run(run / "evaluation-test", {"micro_f1": 0.5})
     other = make_run(tmp_path / "s" / "bce-other", {})
     assert find_run_dirs([tmp_path / "s"]) == [run, other]
-
-
-def sweep_runs(tmp_path):
-    """mlcl: shots 5 (3 seeds), full (1 seed); bce: shots 1 and 5 (2 seeds each)."""
-    scores = {
-        ("mlcl", 5, 0): {"micro_f1": 0.5, "macro_f1": 0.2, "hier_f1": 0.6},
-        ("mlcl", 5, 1): {"micro_f1": 0.6, "macro_f1": 0.4, "hier_f1": 0.7},
-        ("mlcl", 5, 2): {"micro_f1": 0.7, "macro_f1": 0.9},  # no hier_f1
-        ("mlcl", "full", 0): {"micro_f1": 0.9, "macro_f1": 0.8, "hier_f1": 0.95},
-        ("bce", 5, 0): {"micro_f1": 0.3, "macro_f1": 0.1, "hier_f1": None},
-        ("bce", 5, 1): {"micro_f1": 0.4, "macro_f1": 0.2, "hier_f1": float("nan")},
-        ("bce", 1, 0): {"micro_f1": 0.1, "macro_f1": 0.05, "hier_f1": 0.2},
-        ("bce", 1, 1): {"micro_f1": 0.2, "macro_f1": 0.15, "hier_f1": 0.4},
-    }
-    folders = []
-    for (method, shots, seed), test in scores.items():
-        subset = None if shots == "full" else k(shots, seed)
-        folder = tmp_path / "sweep" / method / str(shots) / f"seed{seed}"
-        folders.append(make_run(folder, test, subset, seed=seed))
-    return collect_runs(folders)
 
 
 def test_table_mean_and_sample_std(tmp_path):

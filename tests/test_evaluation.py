@@ -222,7 +222,7 @@ def test_evaluation_files_are_strict_json_that_compare_reads(
     from mlcl_text.compare import collect_runs
     from mlcl_text.evaluation import flat_metrics_document
     from mlcl_text.run_folder import write_json
-    from tests.test_run_folder import strict_loads
+    from tests.helpers.strict_json import strict_loads
 
     scored = split_scores.evaluate_predictions
 

@@ -3,9 +3,9 @@
 Each recipe's batch composition (batch size, sampler, views, memory) is replayed by
 :func:`mlcl_text.coverage.measure_coverage` on labels of its data set's shape: the embedded
 debtags set where the recipe reads debtags (or the user's files, for ``recipes/fewshot/``),
-synthetic label sets elsewhere (``tests/recipe_shapes.py``). No head may be identically zero,
-and every head, and every level of a hierarchical head, must find a positive for at least
-``MIN_SHARE`` of the anchors that have a label in its view.
+synthetic label sets elsewhere (``tests/helpers/recipe_shapes.py``). No head may be
+identically zero, and every head, and every level of a hierarchical head, must find a
+positive for at least ``MIN_SHARE`` of the anchors that have a label in its view.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from mlcl_text.coverage import BatchSetup, measure_coverage
 from mlcl_text.data import load
 from mlcl_text.recipes import load_recipe
-from tests import recipe_shapes
+from tests.helpers import recipe_shapes
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 CPU = ["bf16=false", "fp16=false"]  # precision does not change the batches

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import math
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from mlcl_text.run_folder import (
     write_metrics,
 )
 from mlcl_text.thresholds import Thresholds
+from tests.helpers.strict_json import strict_loads
 
 #: a metrics dict as scoring code makes them: NumPy scalars, undefined and infinite scores
 AWKWARD = {
@@ -37,15 +37,6 @@ AWKWARD = {
     "per_label": {"a": {"f1": np.array([np.nan, 0.5])}, "b": (1, -math.inf)},
     "where": Path("runs/x"),
 }
-
-
-def strict_loads(text: str):
-    """``json.loads`` that fails on NaN, Infinity and -Infinity."""
-
-    def refuse(constant: str):
-        raise AssertionError(f"not strict JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def test_write_json_is_strict_json_with_null_for_undefined_scores(tmp_path):

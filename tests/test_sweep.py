@@ -11,29 +11,9 @@ import yaml
 
 from mlcl_text.recipes import RecipeError
 from mlcl_text.sweep import SweepError, load_sweep_spec, run_sweep
+from tests.helpers.sweeps import FakeTrainer, write_recipe, write_spec
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def write_recipe(folder, name, **extra):
-    folder.mkdir(parents=True, exist_ok=True)
-    recipe = {
-        "model_name_or_path": "tiny",
-        "dataset": "files",
-        "output_dir": f"outputs/{name}",
-        "report_to": "none",
-        "use_cpu": True,
-        **extra,
-    }
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
-    return path
-
-
-def write_spec(tmp_path, name="sweep.yaml", **content):
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -49,29 +29,6 @@ def spec(tmp_path):
         metrics=["micro_f1", "hier_f1"],
         split="test",
     )
-
-
-class FakeTrainer:
-    """Writes recipe.yaml and a metrics.json whose score encodes the cell; can crash once."""
-
-    def __init__(self, crash_on=()):
-        self.calls = []
-        self.crash_on = set(crash_on)
-
-    def __call__(self, recipe, **_):
-        subset = recipe.subset
-        shots = "full" if subset is None else subset["k"]
-        seed = recipe.training["seed"]
-        self.calls.append((recipe.output_dir.parts[-3], shots, seed))
-        recipe.output_dir.mkdir(parents=True, exist_ok=True)
-        recipe.save(recipe.output_dir / "recipe.yaml")
-        if (self.calls[-1][0], shots, seed) in self.crash_on:
-            self.crash_on.discard((self.calls[-1][0], shots, seed))
-            raise RuntimeError("CUDA out of memory (simulated)")
-        base = 0.9 if shots == "full" else shots / 10
-        score = base + 0.01 * seed + (0.1 if "mlcl" in str(recipe.output_dir) else 0.0)
-        metrics = {"test": {"micro_f1": score}, "validation": {"micro_f1": score}}
-        (recipe.output_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
 
 
 def test_grid_table_and_plot(spec, tmp_path, capsys):

@@ -1,0 +1,32 @@
+"""``mlcl_text.training_args``: the run settings, readable without importing the trainer."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlcl_text.training_args import COMPONENTS, MLCLTrainingArguments
+from tests.helpers.fresh_interpreter import loaded_modules
+
+
+def test_the_recipes_do_not_import_the_trainer():
+    loaded = loaded_modules("mlcl_text.recipes")
+    assert "mlcl_text.training_args" in loaded
+    assert "mlcl_text.trainer" not in loaded
+
+
+def test_the_trainer_re_exports_the_arguments():
+    from mlcl_text import trainer, training_args
+
+    assert trainer.MLCLTrainingArguments is MLCLTrainingArguments
+    for name in ("SCHEDULES", "BALANCES", "CLASSIFIER_FITS", "COMPONENTS"):
+        assert getattr(trainer, name) == getattr(training_args, name)
+
+
+def test_component_learning_rates_fall_back_to_the_learning_rate(tmp_path):
+    args = MLCLTrainingArguments(
+        output_dir=str(tmp_path), learning_rate=1e-4, classifier_learning_rate=1e-2, use_cpu=True
+    )
+    rates = {component: args.component_learning_rate(component) for component in COMPONENTS}
+    assert rates == {"encoder": 1e-4, "classifier": 1e-2, "heads": 1e-4}
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        MLCLTrainingArguments(output_dir=str(tmp_path), schedule="sometimes", use_cpu=True)
