@@ -40,6 +40,23 @@ CORPUS = [
 ]
 
 
+@pytest.fixture
+def two_head_model(tiny_encoder_dir, small_tree):
+    """A tiny MLCL model on ``small_tree`` with an SD head and a level-1 ALL head (seeded)."""
+    from mlcl_text.losses import ContrastiveHeadSpec
+    from mlcl_text.modeling import MLCLModel
+
+    torch.manual_seed(0)
+    return MLCLModel.from_encoder(
+        tiny_encoder_dir,
+        small_tree,
+        heads=[
+            ContrastiveHeadSpec("a", positives="sd", out_dim=8),
+            ContrastiveHeadSpec("b", positives="all", level=1, out_dim=8),
+        ],
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
     """A WordPiece tokenizer trained here on a small corpus (vocabulary fits TINY_BERT)."""

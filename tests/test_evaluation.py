@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from datasets import Dataset
 from sklearn.metrics import f1_score
 
@@ -15,7 +14,6 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread
 
-from mlcl_text import MLCLModel
 from mlcl_text.evaluation import (
     LOG_HISTORY_FILE,
     PLOT_FILES,
@@ -25,7 +23,6 @@ from mlcl_text.evaluation import (
     load_log_history,
     per_label_scores,
 )
-from mlcl_text.losses.multi_level import ContrastiveHeadSpec
 from mlcl_text.report import write_report
 from mlcl_text.thresholds import Thresholds
 
@@ -50,16 +47,8 @@ HISTORY = [
 
 
 @pytest.fixture
-def model(tiny_encoder_dir, small_tree):
-    torch.manual_seed(0)
-    return MLCLModel.from_encoder(
-        tiny_encoder_dir,
-        small_tree,
-        heads=[
-            ContrastiveHeadSpec("a", positives="sd", out_dim=8),
-            ContrastiveHeadSpec("b", positives="all", level=1, out_dim=8),
-        ],
-    )
+def model(two_head_model):
+    return two_head_model
 
 
 @pytest.fixture

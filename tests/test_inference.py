@@ -25,16 +25,8 @@ TEXTS = [
 
 
 @pytest.fixture
-def model(tiny_encoder_dir, small_tree):
-    torch.manual_seed(0)
-    return MLCLModel.from_encoder(
-        tiny_encoder_dir,
-        small_tree,
-        heads=[
-            ContrastiveHeadSpec("a", positives="sd", out_dim=8),
-            ContrastiveHeadSpec("b", positives="all", level=1, out_dim=8),
-        ],
-    )
+def model(two_head_model):
+    return two_head_model
 
 
 @pytest.mark.parametrize("max_segments", [1, 3])
