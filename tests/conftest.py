@@ -12,6 +12,8 @@ import torch
 from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree
+from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.modeling import MLCLModel
 from tests.helpers.tiny_bert import TINY_BERT
 
 
@@ -43,9 +45,6 @@ CORPUS = [
 @pytest.fixture
 def two_head_model(tiny_encoder_dir, small_tree):
     """A tiny MLCL model on ``small_tree`` with an SD head and a level-1 ALL head (seeded)."""
-    from mlcl_text.losses import ContrastiveHeadSpec
-    from mlcl_text.modeling import MLCLModel
-
     torch.manual_seed(0)
     return MLCLModel.from_encoder(
         tiny_encoder_dir,
