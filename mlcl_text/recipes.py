@@ -38,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from mlcl_text.budget import BUDGET_ARGUMENTS, BudgetError, BudgetPlan, TrainingBudget
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.metrics import METRIC_LABELS
 from mlcl_text.training_args import MLCLTrainingArguments
@@ -108,15 +109,46 @@ class Recipe:
     per_label_thresholds: bool = False
     threshold_metric: str = "micro_f1"
     metric_labels: str = "all"  # "leaves": flat scores on the leaves only (ICD codes)
-    # training: every other key, as TrainingArguments fields
+    # training: the budget in optimizer steps (mlcl_text.budget), every other key as
+    # TrainingArguments fields
+    budget: dict[str, Any] | None = None
     training: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 
     def head_specs(self) -> list[ContrastiveHeadSpec]:
         return [ContrastiveHeadSpec.from_dict(h) for h in self.heads]
 
-    def training_arguments(self, **overrides: Any) -> MLCLTrainingArguments:
-        return MLCLTrainingArguments(**{**self.training, **overrides})
+    def training_budget(self) -> TrainingBudget | None:
+        return None if self.budget is None else TrainingBudget.from_dict(self.budget)
+
+    def budget_plan(self, documents: int, processes: int = 1) -> BudgetPlan | None:
+        """The recipe's budget resolved for ``documents`` training documents on
+        ``processes`` processes (``None`` without a budget)."""
+        budget = self.training_budget()
+        if budget is None:
+            return None
+        defaults = MLCLTrainingArguments.__dataclass_fields__
+        return budget.plan(
+            documents,
+            self.training.get(
+                "per_device_train_batch_size", defaults["per_device_train_batch_size"].default
+            ),
+            processes,
+            self.training.get(
+                "gradient_accumulation_steps", defaults["gradient_accumulation_steps"].default
+            ),
+        )
+
+    def training_arguments(
+        self, plan: BudgetPlan | None = None, **overrides: Any
+    ) -> MLCLTrainingArguments:
+        """The run's training arguments: the recipe's, then the ``plan`` of its budget (for a
+        recipe with a budget and no plan, the plan of a one-document split, which checks the
+        arguments fit together), then ``overrides``."""
+        if plan is None and self.budget is not None:
+            plan = self.budget_plan(documents=1)
+        planned = plan.training_arguments() if plan is not None else {}
+        return MLCLTrainingArguments(**{**self.training, **planned, **overrides})
 
     @property
     def output_dir(self) -> Path:
@@ -208,6 +240,17 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
         raise RecipeError(
             f"{where}: metric_labels must be one of {METRIC_LABELS}, got {recipe.metric_labels!r}"
         )
+    if recipe.budget is not None:
+        both = [key for key in BUDGET_ARGUMENTS if key in training]
+        if both:
+            raise RecipeError(
+                f"{where}: budget sets {both[0]} from the training split's size; remove "
+                f"{both[0]} or the budget"
+            )
+        try:
+            recipe.training_budget()
+        except BudgetError as error:
+            raise RecipeError(f"{where}: {error}") from None
     try:
         recipe.head_specs()
         recipe.training_arguments()

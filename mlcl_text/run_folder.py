@@ -35,6 +35,9 @@ Files of a run folder:
                        "tuned_on": "validation" or null,        # training, baselines
                        "mean", "min", "max": number},           # evaluation
       "timing":       {"train_seconds": s, "<stage>_seconds": s, "predict_seconds": s},
+      "budget":       {"epochs", "min_steps", "max_steps", "evaluations", "documents",
+                       "steps_per_epoch", "steps", "eval_steps", "bound_by"},
+                                                # training with a recipe budget only
       "baseline":     {"name": str, "options": {...}},          # baselines only
       # an evaluation of one split (evaluation-<split>/metrics.json) adds:
       "split": "<split>", "num_documents": int, "frequency_source": "train" or "split",

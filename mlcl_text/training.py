@@ -91,7 +91,10 @@ def train_from_recipe(
     tokenizer = AutoTokenizer.from_pretrained(recipe.model_name_or_path)
     encoded = encode_dataset(data, tree, tokenizer, recipe.max_length, recipe.max_segments)
     has_validation = len(encoded["validation"]) > 0
-    args = recipe.training_arguments(**({} if has_validation else NO_VALIDATION))
+    plan = recipe.budget_plan(len(encoded["train"]), processes=PartialState().num_processes)
+    args = recipe.training_arguments(plan, **({} if has_validation else NO_VALIDATION))
+    if main_process and plan is not None:
+        print(plan.describe(), flush=True)
     if main_process and recipe.heads:
         for line in head_coverage_lines(recipe, tree, encoded["train"], args):
             print(line, flush=True)
@@ -119,6 +122,8 @@ def train_from_recipe(
     truths = {split: np.asarray(encoded[split]["labels"]) for split in probabilities}
     thresholds, metrics = score_splits(recipe, tree, truths, probabilities)
     metrics["timing"] = stage_timing(run.stage_seconds)
+    if plan is not None:
+        metrics["budget"] = plan.to_dict()
     if not trainer.is_world_process_zero():
         return TrainingResult(output_dir, metrics)
     write_json(output_dir / LOG_HISTORY_FILE, log_history)
