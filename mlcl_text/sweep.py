@@ -2,7 +2,7 @@
 
 A sweep spec is a YAML file::
 
-    recipes: [recipes/wos/bce.yaml, recipes/wos/mlcl.yaml]   # or {name: NAME, path: PATH} items
+    recipes: [recipes/wos/bce.yaml, recipes/wos/mlcl.yaml]   # or {name, path, overrides} items
     shots: [1, 5, 10, full]     # k examples per label, a fraction in (0, 1], or full
     seeds: [0, 1, 2]
     output_dir: sweeps/wos
@@ -13,7 +13,9 @@ A sweep spec is a YAML file::
 
 Only ``recipes`` and ``output_dir`` are required (defaults: ``shots: [full]``,
 ``seeds: [0]``, no overrides, the metrics above, ``split: test``, no baselines). A relative
-recipe path is read from the working directory, else from the spec's folder.
+recipe path is read from the working directory, else from the spec's folder. A recipes item
+``{name: NAME, path: PATH, overrides: [key=value, ...]}`` runs that recipe with its own
+overrides (after the spec's), so one recipe file can enter a sweep under several settings.
 
 :func:`run_sweep` trains the cells one after another, each a recipe run with the overrides and
 ``subset={method: k_per_label, k: K, seed: S}`` (``{method: fraction, fraction: F, seed: S}``
@@ -129,6 +131,8 @@ class SweepSpec:
     source: str = "sweep spec"
     # baseline name → (baseline method, its options)
     baselines: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # method name → its own overrides, applied after the spec's
+    recipe_overrides: dict[str, list[str]] = field(default_factory=dict)
 
     def cells(self) -> list[SweepCell]:
         """The grid, recipe-major: every size and seed of the first recipe, then the next;
@@ -152,11 +156,16 @@ class SweepSpec:
         ]
 
     def recipe(self, cell: SweepCell) -> Recipe:
-        return load_recipe(cell.recipe_path, [*self.overrides, *cell.overrides])
+        own = self.recipe_overrides.get(cell.method, []) if cell.baseline is None else []
+        return load_recipe(cell.recipe_path, [*self.overrides, *own, *cell.overrides])
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "recipes": [{"name": m, "path": str(p)} for m, p in self.recipes.items()],
+            "recipes": [
+                {"name": m, "path": str(p)}
+                | ({"overrides": self.recipe_overrides[m]} if m in self.recipe_overrides else {})
+                for m, p in self.recipes.items()
+            ],
             "shots": list(self.shots),
             "seeds": list(self.seeds),
             "output_dir": str(self.output_dir),
@@ -197,8 +206,10 @@ def load_sweep_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpe
     for key in ("recipes", "output_dir"):
         if content.get(key) in (None, "", []):
             raise SweepError(f"{path}: {key!r} is required")
+    recipes, recipe_overrides = _recipes(content["recipes"], path)
     spec = SweepSpec(
-        recipes=_recipes(content["recipes"], path),
+        recipes=recipes,
+        recipe_overrides=recipe_overrides,
         output_dir=Path(str(content["output_dir"])),
         shots=_shots(content.get("shots", ["full"]), path),
         seeds=_seeds(content.get("seeds", [0]), path),
@@ -212,7 +223,8 @@ def load_sweep_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpe
         raise SweepError(f"{path}: 'metrics' names no metric")
     if spec.split not in SPLITS:
         raise SweepError(f"{path}: split must be one of {', '.join(SPLITS)}, got {spec.split!r}")
-    for override in spec.overrides:
+    own = [o for overrides in spec.recipe_overrides.values() for o in overrides]
+    for override in [*spec.overrides, *own]:
         key = override.partition("=")[0].strip()
         if "=" not in override or not key:
             raise SweepError(f"{path}: override {override!r} is not of the form key=value")
@@ -227,17 +239,22 @@ def load_sweep_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpe
     return spec
 
 
-def _recipes(value: Any, source: Path) -> dict[str, Path]:
+def _recipes(value: Any, source: Path) -> tuple[dict[str, Path], dict[str, list[str]]]:
     items = value if isinstance(value, list) else [value]
     recipes: dict[str, Path] = {}
+    recipe_overrides: dict[str, list[str]] = {}
     for item in items:
+        overrides: list[str] = []
         if isinstance(item, dict):
-            extra = sorted(set(item) - {"name", "path"})
+            extra = sorted(set(item) - {"name", "path", "overrides"})
             if extra or "path" not in item:
                 raise SweepError(
-                    f"{source}: a recipes item is a path or {{name: NAME, path: PATH}}, got {item!r}"
+                    f"{source}: a recipes item is a path or {{name: NAME, path: PATH, "
+                    f"overrides: [key=value, ...]}}, got {item!r}"
                 )
             name, given = item.get("name"), Path(str(item["path"]))
+            if item.get("overrides"):
+                overrides = _strings(item["overrides"], "overrides", source)
         elif isinstance(item, str) and item.strip():
             name, given = None, Path(item)
         else:
@@ -252,7 +269,9 @@ def _recipes(value: Any, source: Path) -> dict[str, Path]:
                 "give one a name: {name: NAME, path: PATH}"
             )
         recipes[name] = found
-    return recipes
+        if overrides:
+            recipe_overrides[name] = overrides
+    return recipes, recipe_overrides
 
 
 def _baselines(

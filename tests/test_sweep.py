@@ -139,6 +139,50 @@ def test_cli_overrides_and_fraction_shots(tmp_path):
     assert "| baseline | 0.1 | 1 |" in (tmp_path / "out" / "comparison.md").read_text()
 
 
+def test_one_recipe_under_two_settings_with_its_own_overrides(tmp_path):
+    recipe = write_recipe(tmp_path / "r", "bce")
+    spec = write_spec(
+        tmp_path,
+        recipes=[
+            {"name": "short", "path": str(recipe), "overrides": ["num_train_epochs=2"]},
+            {"name": "long", "path": str(recipe), "overrides": ["num_train_epochs=8"]},
+        ],
+        shots=[0.1],
+        output_dir=str(tmp_path / "out"),
+        overrides=["num_train_epochs=1", "learning_rate=1e-3"],
+        baselines=["tfidf"],
+    )
+    seen, fitted = [], []
+
+    def train(recipe):
+        seen.append(recipe)
+        _fraction_metrics(recipe)
+
+    def baseline(method, recipe, output_dir, options):
+        fitted.append(recipe)
+        _fraction_metrics(recipe)
+
+    run_sweep(spec, train=train, baseline=baseline)
+    assert [r.training["num_train_epochs"] for r in seen] == [2, 8]  # after the spec's own
+    assert {r.training["learning_rate"] for r in seen} == {1e-3}
+    assert fitted[0].training["num_train_epochs"] == 1  # a baseline takes the spec's alone
+    written = yaml.safe_load((tmp_path / "out" / "sweep.yaml").read_text())
+    assert written["recipes"][1] == {
+        "name": "long",
+        "path": str(recipe),
+        "overrides": ["num_train_epochs=8"],
+    }
+    with pytest.raises(SweepError, match="sets 'seed', which the sweep sets"):
+        load_sweep_spec(
+            write_spec(
+                tmp_path,
+                name="bad.yaml",
+                recipes=[{"path": str(recipe), "overrides": ["seed=1"]}],
+                output_dir="o",
+            )
+        )
+
+
 def _fraction_metrics(recipe):
     recipe.output_dir.mkdir(parents=True, exist_ok=True)
     recipe.save(recipe.output_dir / "recipe.yaml")
