@@ -21,7 +21,6 @@ from mlcl_text.deprecation import moved_names
         ),
         ("mlcl_text.data.clinical", "patient_split", "mlcl_text.data.splits.patient_split"),
         ("mlcl_text.data.clinical", "find_file", "mlcl_text.data.file_io.find_file"),
-        ("mlcl_text.data.debtags", "FEATURES", "mlcl_text.data.rows.FEATURES"),
         (
             "mlcl_text.data.wos",
             "read_wos_label_names",

@@ -1,10 +1,21 @@
-"""The embedded demo data set: Debian package descriptions labelled with their debtags.
+"""The data sets shipped inside the package: each loads with no network.
 
-``load("debtags")`` needs no network: it reads ``mlcl_text/data/debtags/debtags.jsonl.gz``,
-shipped inside the package and built by ``scripts/build_debtags.py`` from Debian bookworm's
-``Packages`` and ``Translation-en`` indexes (provenance, licence, label rule and statistics in
-``mlcl_text/data/debtags/README.md``). Labels are debtags such as ``devel::lang:python``,
-``use::editing`` or ``game::strategy``: a three-level tree facet → tag → subtag.
+Each one is a folder ``mlcl_text/data/<name>/`` holding ``<name>.jsonl.gz`` (one JSON object
+a line: ``{"id", "split", "labels", "text"}``, ``labels`` the document's most specific label
+paths), ``metadata.json`` and a ``README.md`` with its provenance, licence, label rule and
+statistics, all written by ``scripts/build_<name>.py``:
+
+* ``debtags``: Debian package descriptions labelled with their debtags such as
+  ``devel::lang:python`` (facet → tag → subtag, a multi-path tree);
+* ``appstream``: Debian's AppStream application descriptions labelled with their
+  freedesktop menu categories (flat, multi-label);
+* ``hpo``: Human Phenotype Ontology term definitions labelled with the organ systems and
+  subsystems above them (two levels, several paths per term);
+* ``icd10cm``: ICD-10-CM code descriptions labelled with their chapter and block (two
+  levels, one path per code).
+
+Every split has the columns ``text``, ``labels`` (closed under ancestors:
+``devel::lang:python`` comes with ``devel`` and ``devel::lang``, in tree order) and ``id``.
 """
 
 from __future__ import annotations
@@ -20,52 +31,55 @@ from datasets import DatasetDict
 from mlcl_text.data.file_io import read_bytes
 from mlcl_text.data.registry import SPLITS, DataError, register
 from mlcl_text.data.rows import rows_to_dataset
-from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11+
     from importlib.resources.abc import Traversable
 
-DATA_FILE = "debtags.jsonl.gz"
-#: Separators of debtags: ``facet::tag:subtag``.
-SEPARATORS = ("::", ":")
-
-__getattr__ = moved_names(__name__, {"FEATURES": "mlcl_text.data.rows:FEATURES"})
-
-
-def packaged_file() -> Traversable:
-    """The data file shipped with mlcl-text."""
-    return files("mlcl_text.data") / "debtags" / DATA_FILE
+#: name → the separators of its label paths (``LabelTree.from_paths``)
+PACKAGED: dict[str, tuple[str, ...]] = {
+    "debtags": ("::", ":"),
+    "appstream": (" > ",),
+    "hpo": (" > ",),
+    "icd10cm": (" > ",),
+}
 
 
-@register("debtags")
-def load_debtags(
-    path: str | None = None, *, max_train: int | None = None, seed: int = 0
+def data_file_name(name: str) -> str:
+    return f"{name}.jsonl.gz"
+
+
+def packaged_file(name: str) -> Traversable:
+    """The data file of the packaged data set ``name``."""
+    return files("mlcl_text.data") / name / data_file_name(name)
+
+
+def load_packaged(
+    name: str, path: str | None = None, *, max_train: int | None = None, seed: int = 0
 ) -> tuple[DatasetDict, LabelTree]:
-    """Load the debtags data set as ``(DatasetDict, LabelTree)``; no network needed.
+    """Load the packaged data set ``name`` as ``(DatasetDict, LabelTree)``; no network needed.
 
     Args:
-        path: a file written by ``scripts/build_debtags.py`` (``.jsonl.gz`` or plain
-            ``.jsonl``) or the folder holding ``debtags.jsonl.gz``; default: the file shipped
+        name: one of :data:`PACKAGED`.
+        path: a file written by ``scripts/build_<name>.py`` (``.jsonl.gz`` or plain
+            ``.jsonl``) or the folder holding ``<name>.jsonl.gz``; default: the file shipped
             in the package.
         max_train: keep at most this many training documents, drawn with
-            ``numpy.random.default_rng(seed).permutation`` and kept in file order (for quick
-            demos); validation and test are untouched. ``None`` keeps them all.
+            ``numpy.random.default_rng(seed).permutation`` and kept in file order;
+            validation and test are untouched. ``None`` keeps them all.
         seed: seed of that subsample.
 
-    Every split has the columns ``text`` (short description, newline, long description),
-    ``labels`` (debtags closed under ancestors: ``devel::lang:python`` comes with ``devel``
-    and ``devel::lang``, in tree order) and ``id`` (the Debian package name). The tree is
-    ``LabelTree.from_paths(sorted labels of all splits, sep=("::", ":"))``. Bad rows raise
-    :class:`~mlcl_text.data.registry.DataError` naming the file, line and reason.
+    The tree is ``LabelTree.from_paths(sorted labels of all splits, sep=PACKAGED[name])``.
+    Bad rows raise :class:`~mlcl_text.data.registry.DataError` naming the file, line and
+    reason.
     """
     if max_train is not None and (
         isinstance(max_train, bool) or not isinstance(max_train, int | np.integer) or max_train < 0
     ):
         raise ValueError(f"max_train must be a non-negative integer or None, got {max_train!r}")
-    rows = _read_rows(path)
+    rows = _read_rows(name, path)
     tree = LabelTree.from_paths(
-        sorted({label for row in rows for label in row["labels"]}), sep=SEPARATORS
+        sorted({label for row in rows for label in row["labels"]}), sep=PACKAGED[name]
     )
     closed = [{**row, "labels": tree.with_ancestors(row["labels"])} for row in rows]
     dataset = DatasetDict(
@@ -77,18 +91,31 @@ def load_debtags(
     return dataset, tree
 
 
-def _read_rows(path: str | None) -> list[dict]:
+def _register(name: str) -> None:
+    def loader(path: str | None = None, **options) -> tuple[DatasetDict, LabelTree]:
+        return load_packaged(name, path, **options)
+
+    loader.__name__ = f"load_{name}"
+    loader.__doc__ = f"``load_packaged({name!r}, path, ...)``: see :func:`load_packaged`."
+    register(name)(loader)
+
+
+for _name in PACKAGED:
+    _register(_name)
+
+
+def _read_rows(name: str, path: str | None) -> list[dict]:
     if path is None:
-        resource = packaged_file()
+        resource = packaged_file(name)
         source = str(resource)
         with as_file(resource) as file:
             data = read_bytes(file)
     else:
         file = Path(path)
         if file.is_dir():
-            file = file / DATA_FILE
+            file = file / data_file_name(name)
         if not file.is_file():
-            raise FileNotFoundError(f"no debtags data file at {file}")
+            raise FileNotFoundError(f"no {name} data file at {file}")
         source = str(file)
         data = read_bytes(file)
     rows = []

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mlcl_text.data import DataError, available, load
-from mlcl_text.data.debtags import packaged_file
+from mlcl_text.data.packaged import packaged_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "build_debtags.py"
@@ -45,7 +45,7 @@ def metadata():
 
 # ---------------------------------------------------------------------- the packaged data
 def test_packaged_file_is_small_and_matches_its_metadata(metadata):
-    data = packaged_file().read_bytes()
+    data = packaged_file("debtags").read_bytes()
     assert 0 < len(data) <= 10 * 2**20
     assert metadata["file"]["bytes"] == len(data)
     assert metadata["file"]["sha256"] == hashlib.sha256(data).hexdigest()
