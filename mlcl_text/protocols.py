@@ -16,7 +16,9 @@ schedule. The contrastive stage trains at ``contrastive_stage_learning_rate`` (d
 ``learning_rate``) and does not evaluate or select checkpoints (there is no trained
 classifier yet); the last stage evaluates and selects as the run's arguments say. With
 ``classifier_fit="logistic"`` the classifier is finally fitted by logistic regression on the
-training set's pooled embeddings (:mod:`mlcl_text.probe`).
+training set's pooled embeddings (:mod:`mlcl_text.probe`); with ``classifier_init="probe"`` it
+is fitted so before the first stage that trains it (``joint``, ``classifier`` or
+``finetune``), which then starts from that linear probe.
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ def run_protocol(
         stage_args = contrastive_stage_arguments(args) if stage == "contrastive" else args
         if stage == "contrastive" and last:  # two_stage with a logistic fit: nothing evaluates
             stage_args = dataclasses.replace(stage_args, output_dir=args.output_dir)
+        if stage != "contrastive" and getattr(args, "classifier_init", "random") == "probe":
+            started = time.perf_counter()
+            _fit_classifier(model, args, train_dataset, data_collator)
+            seconds["probe_init"] = time.perf_counter() - started
         trainer = MLCLTrainer(
             model=model,
             args=stage_args,
@@ -119,14 +125,20 @@ def run_protocol(
         steps_before += trainer.state.global_step
     if getattr(args, "classifier_fit", "none") == "logistic":
         started = time.perf_counter()
-        model = trainer.accelerator.unwrap_model(trainer.model)
-        fit_logistic_classifier(
-            model,
-            train_dataset,
-            data_collator,
-            c=args.classifier_fit_c,
-            batch_size=args.per_device_eval_batch_size,
-            seed=args.seed,
+        _fit_classifier(
+            trainer.accelerator.unwrap_model(trainer.model), args, train_dataset, data_collator
         )
         seconds["logistic_fit"] = time.perf_counter() - started
     return ProtocolResult(trainer, history, seconds)
+
+
+def _fit_classifier(model: Any, args: MLCLTrainingArguments, dataset: Any, collator: Any) -> None:
+    """The logistic fit of ``classifier_fit`` and ``classifier_init`` (:mod:`mlcl_text.probe`)."""
+    fit_logistic_classifier(
+        model,
+        dataset,
+        collator,
+        c=args.classifier_fit_c,
+        batch_size=args.per_device_eval_batch_size,
+        seed=args.seed,
+    )

@@ -16,6 +16,7 @@ from mlcl_text.sampling import SAMPLERS
 SCHEDULES = ("joint", "two_stage", "pretrain_finetune")
 BALANCES = ("none", "gradient")
 CLASSIFIER_FITS = ("none", "logistic")
+CLASSIFIER_INITS = ("random", "probe")
 #: parameter groups of an MLCLModel, by the first part of the parameter's name
 COMPONENTS = ("encoder", "classifier", "heads")
 
@@ -46,7 +47,11 @@ class MLCLTrainingArguments(TrainingArguments):
 
     ``classifier_fit="logistic"`` fits the classifier to convergence by logistic regression on
     the final encoder's pooled embeddings of the training set (after the last stage; in
-    ``two_stage``, instead of the classifier stage). ``contrastive_views=2`` feeds every
+    ``two_stage``, instead of the classifier stage). ``classifier_init="probe"`` fits it the same
+    way *before* the first stage that trains it, on the embeddings of the encoder as that stage
+    receives it, so that fine-tuning starts from a linear probe instead of a random classifier
+    (LP-FT: Kumar et al., "Fine-Tuning can Distort Pretrained Features and Underperform
+    Out-of-Distribution", ICLR 2022). ``contrastive_views=2`` feeds every
     document twice per contrastive step, with independent dropout noise (SimCSE, Gao et al.
     2021), so every anchor that has a label in a head's view has a positive.
     """
@@ -94,7 +99,11 @@ class MLCLTrainingArguments(TrainingArguments):
         metadata={"help": "'logistic': fit the classifier by logistic regression at the end."},
     )
     classifier_fit_c: float = field(
-        default=1.0, metadata={"help": "Inverse regularisation C of the logistic fit."}
+        default=1.0, metadata={"help": "Inverse regularisation C of the logistic fits."}
+    )
+    classifier_init: str = field(
+        default="random",
+        metadata={"help": "'probe': start the classifier from a logistic fit (linear probe)."},
     )
     early_stopping_patience: int = field(
         default=0,
@@ -127,6 +136,7 @@ class MLCLTrainingArguments(TrainingArguments):
             ("schedule", self.schedule, SCHEDULES),
             ("contrastive_balance", self.contrastive_balance, BALANCES),
             ("classifier_fit", self.classifier_fit, CLASSIFIER_FITS),
+            ("classifier_init", self.classifier_init, CLASSIFIER_INITS),
             ("batch_sampler", self.batch_sampler, SAMPLERS),
         ):
             if value not in allowed:
@@ -148,6 +158,15 @@ class MLCLTrainingArguments(TrainingArguments):
                 raise ValueError(f"{name} must be > 0, got {value}")
         if self.classifier_fit_c <= 0:
             raise ValueError(f"classifier_fit_c must be > 0, got {self.classifier_fit_c}")
+        if (
+            self.classifier_init == "probe"
+            and self.schedule == "two_stage"
+            and self.classifier_fit == "logistic"
+        ):
+            raise ValueError(
+                "classifier_init='probe' has no stage to start: schedule='two_stage' with "
+                "classifier_fit='logistic' never trains the classifier"
+            )
         if self.batch_sampler == "labels" and (
             self.samples_per_label < 2 or self.per_device_train_batch_size % self.samples_per_label
         ):

@@ -187,3 +187,45 @@ def test_stages_keep_lora_base_weights_frozen(tmp_path, deterministic_encoder_di
     for name, value in model.state_dict().items():
         if "base_layer" in name:
             torch.testing.assert_close(value, start[name], msg=name)
+
+
+@pytest.mark.parametrize("schedule", ["joint", "pretrain_finetune"])
+def test_probe_init_starts_the_trained_stage_from_the_logistic_fit(
+    tmp_path, deterministic_encoder_dir, schedule
+):
+    """``classifier_init="probe"``: the classifier the first classifier-training stage starts
+    from is the logistic fit on the encoder as that stage receives it (learning rates ~0 here,
+    so the classifier after one step is the one training started from)."""
+    train = separable_dataset(64, seed=3)
+    model = make_model(deterministic_encoder_dir)
+    extra = {"contrastive_stage_steps": 2} if schedule != "joint" else {}
+    args = make_args(
+        tmp_path,
+        schedule=schedule,
+        classifier_init="probe",
+        max_steps=1,
+        learning_rate=1e-12,
+        classifier_learning_rate=1e-12,
+        **extra,
+    )
+    run = run_protocol(model, args, train, default_data_collator)
+    assert "probe_init" in run.stage_seconds
+    expected = make_model(deterministic_encoder_dir)
+    if schedule != "joint":  # the contrastive stage moved the encoder: fit on that encoder
+        expected.load_state_dict(model.state_dict())
+    fit_logistic_classifier(expected, train, default_data_collator, batch_size=32, seed=0)
+    for name, value in expected.classifier.state_dict().items():
+        torch.testing.assert_close(model.classifier.state_dict()[name], value, atol=1e-6, rtol=0)
+    random = make_model(deterministic_encoder_dir).classifier.weight
+    assert not torch.allclose(model.classifier.weight, random, atol=1e-3)
+
+
+def test_probe_init_needs_a_stage_that_trains_the_classifier(tmp_path):
+    with pytest.raises(ValueError, match="classifier_init='probe' has no stage to start"):
+        make_args(
+            tmp_path,
+            schedule="two_stage",
+            contrastive_stage_steps=2,
+            classifier_fit="logistic",
+            classifier_init="probe",
+        )
