@@ -242,6 +242,21 @@ def _add_compare_parser(commands: Subparsers) -> argparse.ArgumentParser:
         default=["method", "shots"],
         help="fields that make a row (default: method shots)",
     )
+    compare.add_argument(
+        "--across-sets",
+        action="store_true",
+        help="each RUN is one data set's sweep folder (SET=FOLDER names the set): summarise "
+        "every method across the sets against the --reference methods (mlcl_text/compare/"
+        "across.py); writes across-sets.md and across-sets.csv into --output",
+    )
+    compare.add_argument(
+        "--reference",
+        dest="references",
+        action="append",
+        metavar="METHOD",
+        help="with --across-sets: a method to give differences to (repeatable; default: "
+        "setfit, tfidf)",
+    )
     compare.add_argument("--output", help="folder for comparison.md and comparison.csv")
     compare.add_argument(
         "--plot", action="store_true", help="also write metric_vs_shots.png into --output"

@@ -23,6 +23,10 @@ def run_compare(args: argparse.Namespace) -> int:
 
     if args.plot and not args.output:
         raise CompareError("--plot needs --output, the folder to write it to")
+    if args.references and not args.across_sets:
+        raise CompareError("--reference needs --across-sets")
+    if args.across_sets:
+        return _compare_across_sets(args)
     runs = collect_runs(find_run_dirs(args.runs))
     table = compare_table(
         runs, metrics=args.metrics or DEFAULT_METRICS, split=args.split, group_by=args.group_by
@@ -33,6 +37,32 @@ def run_compare(args: argparse.Namespace) -> int:
         if args.plot:
             written.append(plot_metric_vs_shots(table, Path(args.output) / PLOT_FILE))
         print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def _compare_across_sets(args: argparse.Namespace) -> int:
+    from mlcl_text.compare import collect_runs, find_run_dirs
+    from mlcl_text.compare.across import across_sets, format_across_markdown, write_across
+
+    if args.plot:
+        raise CompareError("--plot draws one set's comparison; leave it out with --across-sets")
+    runs_by_set = {}
+    for item in args.runs:
+        name, _, folder = item.rpartition("=") if "=" in item else ("", "", item)
+        name = name.strip() or Path(folder).name
+        if name in runs_by_set:
+            raise CompareError(f"data set {name!r} is given twice; name them SET=FOLDER")
+        runs_by_set[name] = collect_runs(find_run_dirs([folder]))
+    metric = (args.metrics or ["micro_f1"])[0]
+    summary = across_sets(
+        runs_by_set,
+        metric=metric,
+        split=args.split,
+        references=args.references or ("setfit", "tfidf"),
+    )
+    print(format_across_markdown(summary))
+    if args.output:
+        print("wrote " + ", ".join(map(str, write_across(summary, args.output))))
     return 0
 
 

@@ -11,7 +11,10 @@ baselines of :mod:`mlcl_text.baselines`) holds ``metrics.json`` and ``recipe.yam
   runs without it, which are not counted as missing metrics);
 * :mod:`~mlcl_text.compare.output` writes the table (:func:`format_markdown`,
   :func:`write_comparison`: ``comparison.md`` and ``comparison.csv``) and draws each metric
-  against shots per method (:func:`plot_metric_vs_shots`).
+  against shots per method (:func:`plot_metric_vs_shots`);
+* :mod:`~mlcl_text.compare.across` summarises one study over several data sets
+  (:func:`across_sets`): each method's per-set means, its mean and worst difference to
+  reference methods, and its fit time relative to theirs.
 
 Example:
     >>> runs = collect_runs(["outputs/bce", "mlcl=outputs/run-7"])  # doctest: +SKIP
@@ -21,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+from mlcl_text.compare.across import AcrossSets, across_sets, format_across_markdown, write_across
 from mlcl_text.compare.output import format_markdown, plot_metric_vs_shots, write_comparison
 from mlcl_text.compare.runs import (
     CompareError,
@@ -51,17 +55,21 @@ __all__ = [
     "PLOT_FILE",
     "RECIPE_FILE",
     "TRAIN_SECONDS",
+    "AcrossSets",
     "Cell",
     "CompareError",
     "Comparison",
     "ComparisonRow",
     "RunResult",
+    "across_sets",
     "collect_runs",
     "compare_table",
     "find_run_dirs",
+    "format_across_markdown",
     "format_markdown",
     "plot_metric_vs_shots",
     "shots_label",
     "shots_sort_key",
+    "write_across",
     "write_comparison",
 ]
