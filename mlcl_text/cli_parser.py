@@ -8,6 +8,7 @@ it (``args.run``); :func:`mlcl_text.cli.build_parser` passes the command functio
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable, Mapping
 
 from mlcl_text.baselines import BASELINES
@@ -20,9 +21,53 @@ RECIPE_HELP = "recipe file (see recipes/)"
 MODEL_HELP = "training output folder or exported full model"
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes end in one ``mlcl-text: error:`` line, exit status 2,
+    as every other mistake of the command does (argparse prints the usage first)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"mlcl-text: error: {message} (see {self.prog} --help)\n")
+
+
+@functools.cache
+def _integer(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer ``>= minimum`` (one function per minimum)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+@functools.cache
+def _share(low_open: bool) -> Callable[[str], float]:
+    """An argparse type: a number in ``(0, 1]`` (``low_open``) or ``[0, 1]``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (0 < value <= 1 if low_open else 0 <= value <= 1):
+            raise argparse.ArgumentTypeError(
+                f"must be in {'(0, 1]' if low_open else '[0, 1]'}, got {text}"
+            )
+        return value
+
+    parse.__name__ = "share"
+    return parse
+
+
 def build_parser(runners: Mapping[str, Runner]) -> argparse.ArgumentParser:
     """The ``mlcl-text`` parser; ``runners`` maps every command name to its function."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mlcl-text",
         description="Multi-label and hierarchical text classification with supervised contrastive learning.",
     )
@@ -54,13 +99,15 @@ def _add_data_options(parser: argparse.ArgumentParser, data_help: str, required:
 
 def _add_threshold_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--threshold", type=float, help="default: the model's thresholds.json, else 0.5"
+        "--threshold",
+        type=_share(low_open=False),
+        help="default: the model's thresholds.json, else 0.5",
     )
 
 
 def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     """``--batch-size`` and ``--device`` of the commands that run a model."""
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=_integer(1), default=32)
     parser.add_argument(
         "--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)"
     )
@@ -99,11 +146,11 @@ def _add_inspect_parser(commands: Subparsers) -> argparse.ArgumentParser:
     inspect.add_argument("recipe", help=RECIPE_HELP)
     _add_set_option(inspect, "override a recipe key (repeatable), e.g. --set memory_size=1024")
     inspect.add_argument(
-        "--steps", type=int, default=50, help="training steps sampled (default: 50)"
+        "--steps", type=_integer(1), default=50, help="training steps sampled (default: 50)"
     )
     inspect.add_argument(
         "--processes",
-        type=int,
+        type=_integer(1),
         default=1,
         help="processes the run will train on (accelerate launch / torchrun; default: 1)",
     )
@@ -131,7 +178,7 @@ def _add_evaluate_parser(commands: Subparsers) -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--max-points",
-        type=int,
+        type=_integer(0),
         default=2000,
         help="documents drawn in the 2-D views of the embedding spaces (0: none)",
     )
@@ -159,7 +206,9 @@ def _add_predict_parser(commands: Subparsers) -> argparse.ArgumentParser:
         "--output", help="a .jsonl or .csv file for the predictions (default: JSON lines on stdout)"
     )
     predict.add_argument(
-        "--top-k", type=int, help="only the K most probable labels' probabilities, highest first"
+        "--top-k",
+        type=_integer(1),
+        help="only the K most probable labels' probabilities, highest first",
     )
     _add_threshold_option(predict)
     predict.add_argument(
@@ -169,7 +218,10 @@ def _add_predict_parser(commands: Subparsers) -> argparse.ArgumentParser:
     )
     _add_batch_options(predict)
     predict.add_argument(
-        "--max-length", type=int, default=None, help="default: the model's training max length"
+        "--max-length",
+        type=_integer(1),
+        default=None,
+        help="default: the model's training max length",
     )
     return predict
 
@@ -180,12 +232,17 @@ def _add_subset_parser(commands: Subparsers) -> argparse.ArgumentParser:
         subset, "a data set name, or a folder/file for the generic loader", required=True
     )
     subset.add_argument("--method", choices=("k_per_label", "fraction"), default="k_per_label")
-    subset.add_argument("--k", type=int, action="append", help="examples per label (repeatable)")
     subset.add_argument(
-        "--fraction", type=float, action="append", help="share of the split (repeatable)"
+        "--k", type=_integer(1), action="append", help="examples per label (repeatable)"
     )
-    subset.add_argument("--level", type=int, help="only the labels at this tree depth")
-    subset.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    subset.add_argument(
+        "--fraction",
+        type=_share(low_open=True),
+        action="append",
+        help="share of the split (repeatable)",
+    )
+    subset.add_argument("--level", type=_integer(1), help="only the labels at this tree depth")
+    subset.add_argument("--seeds", type=_integer(0), nargs="+", default=[0, 1, 2])
     subset.add_argument("--split", default="train", choices=SPLITS)
     subset.add_argument("--output", required=True, help="folder for the index files")
     return subset

@@ -77,6 +77,18 @@ def parse_yaml(text: str):
     return yaml.load(text, Loader=_Loader)
 
 
+def yaml_error_line(path: str | Path, error: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: ``PATH:LINE:COLUMN: not valid YAML: PROBLEM``, with
+    where the enclosing construct began (PyYAML's own message spans several lines)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and start is not None:
+        problem += f" ({context} that began at line {start.line + 1}, column {start.column + 1})"
+    return f"{where}: not valid YAML: {problem}"
+
+
 class RecipeError(ValueError):
     """A recipe that cannot be used; the message names the file and the key."""
 
@@ -182,7 +194,7 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     try:
         content = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise RecipeError(f"{path}: not valid YAML ({error})") from None
+        raise RecipeError(yaml_error_line(path, error)) from None
     if not isinstance(content, dict):
         raise RecipeError(f"{path}: a recipe is a mapping of keys to values")
     for override in overrides:

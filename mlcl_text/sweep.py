@@ -53,7 +53,7 @@ from mlcl_text.compare import (
     shots_label,
     write_comparison,
 )
-from mlcl_text.recipes import Recipe, RecipeError, load_recipe, parse_yaml
+from mlcl_text.recipes import Recipe, RecipeError, load_recipe, parse_yaml, yaml_error_line
 from mlcl_text.run_folder import (
     COMPARISON_PLOT,
     METRICS_FILE,
@@ -191,7 +191,7 @@ def load_sweep_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpe
     try:
         content = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise SweepError(f"{path}: not valid YAML ({error})") from None
+        raise SweepError(yaml_error_line(path, error)) from None
     if not isinstance(content, dict):
         raise SweepError(f"{path}: a sweep spec is a mapping with keys {', '.join(SPEC_KEYS)}")
     unknown = [key for key in content if key not in SPEC_KEYS]

@@ -131,9 +131,13 @@ def test_bad_files(tmp_path):
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(RecipeError, match="a recipe is a mapping"):
         load_recipe(tmp_path / "list.yaml")
-    (tmp_path / "broken.yaml").write_text("a: [unclosed\n")
-    with pytest.raises(RecipeError, match="not valid YAML"):
+    (tmp_path / "broken.yaml").write_text("a: 1\nheads: [x, y\nlr: 2\n")
+    with pytest.raises(RecipeError) as error:
         load_recipe(tmp_path / "broken.yaml")
+    assert str(error.value) == (
+        f"{tmp_path / 'broken.yaml'}:3:3: not valid YAML: expected ',' or ']', but got "
+        "':' (while parsing a flow sequence that began at line 2, column 8)"
+    )
 
 
 def test_a_model_folder_needs_a_config(tmp_path):

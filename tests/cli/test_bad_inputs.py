@@ -69,6 +69,11 @@ CASES = {
         ["{bad}/missing.yaml"],
         "missing.yaml does not exist",
     ),
+    "a recipe with a YAML syntax error": (
+        None,
+        ["{bad}/broken.yaml"],
+        "broken.yaml:3:14: not valid YAML: expected ',' or ']'",
+    ),
 }
 
 
@@ -83,6 +88,7 @@ def setting(tmp_path, model_dir, data_dir):
         "twice/h.json": b'{"CS": null, "ML": "CS", "ML": "Bio", "Bio": null}',
         "unknown/train.jsonl": b'{"text": "a", "labels": ["ML"]}\n{"text": "b", "labels": ["Physics"]}\n',
         "unknown/h.json": b'{"CS": null, "ML": "CS"}',
+        "broken.yaml": b"model_name_or_path: m\nheads: [a, b\nlearning_rate: 1\n",
     }
     for name, content in files.items():
         (bad / name).parent.mkdir(parents=True, exist_ok=True)

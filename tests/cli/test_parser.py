@@ -48,3 +48,34 @@ def test_shared_blocks_give_the_same_options_to_each_command():
         assert options(commands[name])["overrides"].default == []
     args = cli.build_parser().parse_args(["export", "run", "--output", "out"])
     assert (args.form, args.run) == ("full", cli.run_export)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["subset", "--data", "d", "--k", "0", "--output", "o"],
+            "argument --k: must be >= 1, got 0",
+        ),
+        (["subset", "--data", "d", "--seeds", "-1", "--output", "o"], "--seeds: must be >= 0"),
+        (["subset", "--data", "d", "--fraction", "0", "--output", "o"], "must be in (0, 1]"),
+        (["subset", "--data", "d", "--level", "0", "--output", "o"], "--level: must be >= 1"),
+        (["predict", "m", "--batch-size", "0"], "argument --batch-size: must be >= 1, got 0"),
+        (["predict", "m", "--top-k", "0"], "argument --top-k: must be >= 1"),
+        (["predict", "m", "--max-length", "-5"], "argument --max-length: must be >= 1"),
+        (["predict", "m", "--threshold", "1.5"], "argument --threshold: must be in [0, 1]"),
+        (["evaluate", "m", "--max-points", "-1"], "argument --max-points: must be >= 0"),
+        (["inspect", "r", "--steps", "ten"], "argument --steps: expected an integer, got 'ten'"),
+        (["inspect", "r", "--processes", "0"], "argument --processes: must be >= 1"),
+        (["trian", "r"], "invalid choice: 'trian'"),
+    ],
+)
+def test_a_bad_option_value_is_one_error_line(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(arguments)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("mlcl-text: error: ") and message in line, line
+    assert line.endswith("--help)")
