@@ -21,12 +21,17 @@ RECIPE_HELP = "recipe file (see recipes/)"
 MODEL_HELP = "training output folder or exported full model"
 
 
+class UsageError(ValueError):
+    """A command line the parser refuses; :func:`mlcl_text.cli.main` prints it as one
+    ``mlcl-text: error:`` line with exit status 2, as every other mistake."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose mistakes end in one ``mlcl-text: error:`` line, exit status 2,
-    as every other mistake of the command does (argparse prints the usage first)."""
+    """An argument parser that raises :class:`UsageError` instead of printing the usage and
+    exiting (``--help`` still prints and exits)."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"mlcl-text: error: {message} (see {self.prog} --help)\n")
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 @functools.cache

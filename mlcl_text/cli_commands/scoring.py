@@ -101,8 +101,6 @@ def run_predict(args: argparse.Namespace) -> int:
         write_records,
     )
 
-    if args.top_k is not None and args.top_k < 1:
-        raise DataError(f"--top-k must be >= 1, got {args.top_k}")
     if args.output:
         check_output(args.output)  # before any work
     model, tokenizer, recipe = load_model(args.model, args.device)

@@ -30,8 +30,6 @@ def run_inspect(args: argparse.Namespace) -> int:
     from mlcl_text.recipes import load_recipe
     from mlcl_text.training import prepare_data
 
-    if args.steps < 1 or args.processes < 1:
-        raise ValueError("--steps and --processes must be >= 1")
     # precision does not change the batches, and a GPU recipe must load on a CPU machine
     recipe = load_recipe(args.recipe, [*args.overrides, "bf16=false", "fp16=false"])
     heads = recipe.head_specs()

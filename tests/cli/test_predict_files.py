@@ -85,4 +85,4 @@ def test_bad_prediction_inputs_are_one_line_errors(run, tmp_path, capsys):
     assert main(["predict", str(run), str(source), "--output", str(tmp_path / "p.xlsx")]) == 2
     assert "write .jsonl or .csv" in capsys.readouterr().err
     assert main(["predict", str(run), str(source), "--top-k", "0"]) == 2
-    assert "--top-k must be >= 1" in capsys.readouterr().err
+    assert "argument --top-k: must be >= 1, got 0" in capsys.readouterr().err
