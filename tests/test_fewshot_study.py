@@ -79,3 +79,43 @@ def test_the_demo_recipe_is_the_recommended_recipe_on_debtags():
     assert {k: v for k, v in demo.items() if k not in own} == {
         k: v for k, v in bce.items() if k not in own
     }
+
+
+ACROSS = Path(__file__).resolve().parents[1] / "bench" / "studies" / "fewshot-sets"
+TUNING_SETS = ["appstream", "hpo", "debtags", "icd10cm"]
+BUDGETS = {  # the study's method → the budget its cells train with (None: 4 epochs)
+    "bce": {"epochs": 10, "min_steps": 100, "max_steps": 1000, "evaluations": 10},
+    "bce-15-epochs": {"epochs": 15, "min_steps": 200, "max_steps": 1000, "evaluations": 10},
+    "bce-short": {"epochs": 10, "min_steps": 100, "max_steps": 500, "evaluations": 10},
+    "bce-4-epochs": None,
+    "contrastive": {"epochs": 10, "min_steps": 100, "max_steps": 1000, "evaluations": 10},
+}
+
+
+@pytest.mark.parametrize("name", TUNING_SETS)
+def test_the_study_across_sets_specs_are_the_documented_grid(name):
+    """``bench/studies/fewshot-sets/<set>.yaml``: the recipes of ``recipes/fewshot/`` under the
+    budgets the README compares, on the packaged set, k = 5, seeds 0-2, chosen on validation."""
+    spec = load_sweep_spec(ACROSS / f"{name}.yaml")
+    assert list(spec.recipes) == list(BUDGETS) and spec.split == "validation"
+    assert list(spec.baselines) == BASELINES
+    assert spec.shots == [5] and spec.seeds == [0, 1, 2]
+    for cell in spec.cells():
+        if cell.baseline is not None:
+            continue
+        recipe = spec.recipe(cell)
+        assert recipe.dataset == name and recipe.dataset_options == {}
+        assert recipe.budget == BUDGETS[cell.method], cell.method
+        assert recipe.training.get("num_train_epochs") == (4 if recipe.budget is None else None)
+
+
+def test_the_study_across_sets_records_rebuild_its_tables():
+    """The committed records give the committed summary tables (``compare --across-sets``)."""
+    from mlcl_text.compare import collect_runs, find_run_dirs
+    from mlcl_text.compare.across import across_sets, format_across_markdown
+
+    runs = {name: collect_runs(find_run_dirs([ACROSS / name])) for name in TUNING_SETS}
+    for split in ("validation", "test"):
+        summary = across_sets(runs, split=split)
+        written = (ACROSS / f"across-sets-{split}.md").read_text(encoding="utf-8")
+        assert format_across_markdown(summary) == written
