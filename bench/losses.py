@@ -37,8 +37,8 @@ import torch
 import torch.nn.functional as F
 
 from mlcl_text import LabelTree
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.losses import (
-    ContrastiveHeadSpec,
     HierarchicalContrastiveLoss,
     MulSupConLoss,
     MultiLabelSupConLoss,

@@ -56,8 +56,9 @@ import torch
 import transformers
 
 from mlcl_text import LabelTree, MLCLModel
-from mlcl_text.losses import ContrastiveHeadSpec
-from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
+from mlcl_text.head_spec import ContrastiveHeadSpec
+from mlcl_text.trainer import MLCLTrainer
+from mlcl_text.training_args import MLCLTrainingArguments
 
 TARGET_RATIO = 1.10
 VARIANTS = ("bce", "mlcl")

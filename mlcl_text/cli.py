@@ -28,17 +28,6 @@ __all__ = [
     "USER_ERRORS",
     "build_parser",
     "main",
-    "run_baselines",
-    "run_compare",
-    "run_demo",
-    "run_evaluate",
-    "run_export",
-    "run_inspect",
-    "run_predict",
-    "run_push",
-    "run_subset",
-    "run_sweep",
-    "run_train",
 ]
 
 USER_ERRORS = (

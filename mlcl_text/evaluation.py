@@ -6,9 +6,8 @@ split with ``text`` and ``labels`` (lists of label names) columns, it writes int
 
 * ``metrics.json`` (:func:`metrics_document`; the run folder's schema of
   :mod:`mlcl_text.run_folder`): ``{"<split>", "split", "num_documents", "thresholds",
-  "frequency_source", "metrics", "per_label"}`` — ``<split>`` (the split's name) and
-  ``metrics`` are the flat dict of :func:`mlcl_text.metrics.evaluate_predictions` at the
-  given thresholds, ``per_label`` maps each label name to its ``f1``, ``precision``,
+  "frequency_source", "per_label"}`` — ``<split>`` (the split's name) is the flat dict
+  of :func:`mlcl_text.metrics.evaluate_predictions` at the given thresholds, ``per_label`` maps each label name to its ``f1``, ``precision``,
   ``recall``, ``support`` (positives in the split), ``predicted``, ``threshold`` and
   ``frequency`` (training count, or the support when no training counts are given).
   Undefined scores (``NaN``) are written as ``null``, so the file is strict JSON.
@@ -26,7 +25,6 @@ own report. Its settings are an :class:`EvaluationOptions`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,56 +35,29 @@ import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.inference import embed_texts, predict_probabilities
-from mlcl_text.metrics import per_label_scores
+from mlcl_text.inference import predict_probabilities
 from mlcl_text.modeling import MLCLModel
 from mlcl_text.report import write_evaluation_report
 from mlcl_text.run_folder import (
-    LOG_HISTORY_FILE,
     METRICS_FILE,
-    PLOT_FILES,
-    PLOTS_DIR,
     REPORT_FILE,
-    read_log_history,
     write_json,
 )
 from mlcl_text.split_figures import (
-    POOLED,
-    sample_indices,
     sample_vectors,
-    vector_spaces,
-    write_plots,
     write_split_figures,
 )
-from mlcl_text.split_scores import SplitScores, score_split, threshold_summary
+from mlcl_text.split_scores import SplitScores, score_split
 
 __all__ = [
-    "LOG_HISTORY_FILE",
-    "METRICS_FILE",
-    "PLOTS_DIR",
-    "PLOT_FILES",
-    "POOLED",
     "EvaluationOptions",
-    "embed_texts",
     "evaluate_run",
-    "flat_metrics_document",
     "format_summary",
-    "load_log_history",
     "metrics_document",
-    "per_label_scores",
-    "sample_indices",
-    "sample_vectors",
-    "score_split",
+    "split_metrics_document",
     "split_result",
-    "threshold_summary",
-    "vector_spaces",
-    "write_plots",
-    "write_split_figures",
     "write_split_summary",
 ]
-
-#: the log history of a run folder (:func:`mlcl_text.run_folder.read_log_history`)
-load_log_history = read_log_history
 
 
 @dataclass(frozen=True)
@@ -134,7 +105,6 @@ def evaluate_run(
     probabilities: np.ndarray | None = None,
     metrics: dict[str, Any] | None = None,
     options: EvaluationOptions | None = None,
-    **settings: Any,
 ) -> dict[str, Any]:
     """Score ``model`` on ``dataset_split`` and write metrics, figures and a report.
 
@@ -146,7 +116,7 @@ def evaluate_run(
         output_dir: where ``metrics.json``, ``report.md`` and ``plots/`` go (created).
         thresholds: ``None`` (0.5), a number, a ``[L]`` vector or a
             :class:`~mlcl_text.thresholds.Thresholds`.
-        log_history: the Trainer's ``state.log_history`` (see :func:`load_log_history`)
+        log_history: the Trainer's ``state.log_history`` (see :func:`mlcl_text.run_folder.read_log_history`)
             for the loss curves; without it (or without losses in it) there is no such plot.
         train_label_counts: training documents per label (``[L]`` in tree order, or
             ``{name: count}``) for the F1-against-frequency plot; ``None`` uses the
@@ -155,8 +125,7 @@ def evaluate_run(
             model then only runs for the 2-D views.
         metrics: ``evaluate_predictions`` of ``probabilities`` at ``thresholds`` when the
             caller has them already (they are not recomputed).
-        options: the :class:`EvaluationOptions`; ``settings`` (its field names as keywords,
-            e.g. ``max_points=0``) replace some of them.
+        options: the :class:`EvaluationOptions` (its defaults when ``None``).
 
     Returns:
         A dict: ``split``, ``num_documents``, ``metrics`` (flat scores), ``per_label``
@@ -166,7 +135,7 @@ def evaluate_run(
         ``plots`` (``{key: PlotFile}``, keys of :data:`PLOT_FILES`) and ``files``
         (``metrics``/``report`` paths when written).
     """
-    options = dataclasses.replace(options or EvaluationOptions(), **settings)
+    options = options or EvaluationOptions()
     if tree != model.config.tree:
         raise ValueError("the label tree differs from the model's")
     output_dir = Path(output_dir)
@@ -280,13 +249,12 @@ def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
     """What the evaluation folder's ``metrics.json`` holds, from :func:`evaluate_run`'s result:
     the run folder's schema (:mod:`mlcl_text.run_folder`) with the split's scores under its
     name, and the evaluation's ``split``, ``num_documents``, ``thresholds``,
-    ``frequency_source``, ``metrics`` and ``per_label``."""
+    ``frequency_source`` and ``per_label``."""
     per_label = result["per_label"]
     fields = ("f1", "precision", "recall", "support", "predicted", "threshold", "frequency")
     return {
-        **flat_metrics_document(result, flat=False),
+        **split_metrics_document(result),
         "frequency_source": per_label.get("frequency_source"),
-        "metrics": dict(result["metrics"]),
         "per_label": {
             name: {field: per_label[field][j] for field in fields if field in per_label}
             for j, name in enumerate(per_label["names"])
@@ -294,14 +262,12 @@ def metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def flat_metrics_document(result: Mapping[str, Any], flat: bool = True) -> dict[str, Any]:
-    """What ``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds: the flat scores
-    at the top level (with ``flat``), then the split's scores under its name, ``split``,
-    ``num_documents`` and ``thresholds`` (:mod:`mlcl_text.run_folder`'s schema)."""
-    scores = dict(result["metrics"])
+def split_metrics_document(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds: the split's
+    scores under its name, ``split``, ``num_documents`` and ``thresholds``
+    (:mod:`mlcl_text.run_folder`'s schema)."""
     return {
-        **(scores if flat else {}),
-        result["split"]: scores,
+        result["split"]: dict(result["metrics"]),
         "split": result["split"],
         "num_documents": result["num_documents"],
         "thresholds": result["thresholds"],

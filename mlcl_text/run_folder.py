@@ -41,15 +41,12 @@ Files of a run folder:
       "baseline":     {"name": str, "options": {...}},          # baselines only
       # an evaluation of one split (evaluation-<split>/metrics.json) adds:
       "split": "<split>", "num_documents": int, "frequency_source": "train" or "split",
-      "metrics": {score: ...},       # the same dict as "<split>", as earlier versions wrote it
       "per_label": {label name: {"f1", "precision", "recall", "support", "predicted",
                                  "threshold", "frequency"}}
     }
 
 ``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds ``<split>``, ``split``,
-``num_documents`` and ``thresholds``, and the flat scores at its top level too
-(``{"micro_f1": ..., ...}``, the form that file has always had). So every one of these
-files reads with ``document[split][metric]``, as :class:`mlcl_text.compare.RunResult` reads
+``num_documents`` and ``thresholds``. So every one of these files reads with ``document[split][metric]``, as :class:`mlcl_text.compare.RunResult` reads
 it. Every JSON file is strict JSON (:func:`write_json`): NaN and infinities (undefined
 scores) are written as ``null``, NumPy scalars and arrays as numbers and lists.
 """

@@ -64,11 +64,9 @@ from mlcl_text.run_folder import (
 
 __all__ = [
     "SPEC_KEYS",
-    "SWEEP_FILE",
     "SweepCell",
     "SweepError",
     "SweepSpec",
-    "is_finished",
     "load_sweep_spec",
     "run_sweep",
 ]

@@ -30,29 +30,17 @@ from mlcl_text.run_folder import TRAINING_ARGS_FILE, write_json
 from mlcl_text.sampling import LabelBatchSampler, sampling_view
 from mlcl_text.thresholds import tune_global_threshold
 from mlcl_text.training_args import (
-    BALANCES,
-    CLASSIFIER_FITS,
     COMPONENTS,
-    SCHEDULES,
-    MLCLTrainingArguments,
 )
 
-#: the Trainer's pickled training arguments, replaced by ARGUMENTS_FILE in every saved folder
+#: the Trainer's pickled training arguments, replaced by TRAINING_ARGS_FILE in every saved folder
 PICKLED_ARGUMENTS = "training_args.bin"
-ARGUMENTS_FILE = TRAINING_ARGS_FILE
 STAGES = ("joint", "contrastive", "classifier", "finetune")
 
-# the training arguments and their choices live in mlcl_text.training_args; re-exported here
 __all__ = [
-    "ARGUMENTS_FILE",
-    "BALANCES",
-    "CLASSIFIER_FITS",
-    "COMPONENTS",
     "PICKLED_ARGUMENTS",
-    "SCHEDULES",
     "STAGES",
     "MLCLTrainer",
-    "MLCLTrainingArguments",
     "parameter_component",
     "validation_scores",
 ]
@@ -169,7 +157,7 @@ class MLCLTrainer(Trainer):
         folder = Path(output_dir if output_dir is not None else self.args.output_dir)
         (folder / PICKLED_ARGUMENTS).unlink(missing_ok=True)
         if self.args.should_save:
-            write_json(folder / ARGUMENTS_FILE, self.args.to_dict())
+            write_json(folder / TRAINING_ARGS_FILE, self.args.to_dict())
 
     # ------------------------------------------------------------------ optimiser
     def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:

@@ -12,7 +12,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree
-from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.modeling import MLCLModel
 from tests.helpers.tiny_bert import TINY_BERT
 

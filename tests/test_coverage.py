@@ -10,7 +10,7 @@ import pytest
 from mlcl_text import LabelTree
 from mlcl_text.cli import main
 from mlcl_text.coverage import BatchSetup, measure_coverage, step_batches
-from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from tests.helpers.recipe_files import write_files_recipe
 
 TREE = LabelTree.from_paths([f"{top}/{leaf}" for top in "ABCD" for leaf in "xyz"], sep="/")

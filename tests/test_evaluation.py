@@ -14,16 +14,11 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread
 
-from mlcl_text.evaluation import (
-    LOG_HISTORY_FILE,
-    PLOT_FILES,
-    POOLED,
-    evaluate_run,
-    format_summary,
-    load_log_history,
-    per_label_scores,
-)
+from mlcl_text.evaluation import EvaluationOptions, evaluate_run, format_summary
+from mlcl_text.metrics import per_label_scores
 from mlcl_text.report import write_report
+from mlcl_text.run_folder import LOG_HISTORY_FILE, PLOT_FILES, read_log_history
+from mlcl_text.split_figures import POOLED
 from mlcl_text.thresholds import Thresholds
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -78,12 +73,14 @@ def test_evaluate_run_writes_metrics_plots_and_report(
         thresholds=0.5,
         log_history=HISTORY,
         train_label_counts=train_counts,
-        batch_size=5,
-        max_length=16,
-        max_points=20,
-        umap=False,
-        model_name="tiny",
-        dataset_name="synthetic",
+        options=EvaluationOptions(
+            batch_size=5,
+            max_length=16,
+            max_points=20,
+            umap=False,
+            model_name="tiny",
+            dataset_name="synthetic",
+        ),
     )
     expected = {k for k in PLOT_FILES if k != "embeddings_umap"}
     assert set(result["plots"]) == expected
@@ -112,7 +109,8 @@ def test_evaluate_run_writes_metrics_plots_and_report(
         (out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(c)
     )
     assert document["split"] == "test" and document["num_documents"] == len(split)
-    assert document["metrics"]["micro_f1"] == pytest.approx(result["metrics"]["micro_f1"])
+    assert document["test"]["micro_f1"] == pytest.approx(result["metrics"]["micro_f1"])
+    assert "metrics" not in document  # one copy of the scores, under the split's name
     assert set(document["per_label"]) == set(small_tree.names)
     assert document["per_label"]["CS"]["f1"] == pytest.approx(expected_f1[0])
     assert document["thresholds"]["global"] == 0.5
@@ -139,11 +137,8 @@ def test_evaluate_run_given_probabilities_and_per_label_thresholds(
         small_tree,
         tmp_path,
         thresholds=thresholds,
-        max_length=16,
-        max_points=5,
         probabilities=probabilities,
-        umap=False,
-        write_summary=False,
+        options=EvaluationOptions(max_length=16, max_points=5, umap=False, write_summary=False),
     )
     assert result["files"] == {} and not (tmp_path / "metrics.json").exists()
     assert "loss_curves" not in result["plots"]  # no log history
@@ -178,16 +173,16 @@ def test_per_label_scores_match_sklearn():
     assert result["predicted"].tolist() == predicted.sum(axis=0).tolist()
 
 
-def test_load_log_history(tmp_path):
-    assert load_log_history(tmp_path) is None
+def test_read_log_history(tmp_path):
+    assert read_log_history(tmp_path) is None
     for step, loss in ((5, 1.0), (10, 0.5)):
         folder = tmp_path / f"checkpoint-{step}"
         folder.mkdir()
         state = {"log_history": [{"loss": loss, "step": step}]}
         (folder / "trainer_state.json").write_text(json.dumps(state))
-    assert load_log_history(tmp_path) == [{"loss": 0.5, "step": 10}]
+    assert read_log_history(tmp_path) == [{"loss": 0.5, "step": 10}]
     (tmp_path / LOG_HISTORY_FILE).write_text(json.dumps(HISTORY))
-    assert load_log_history(tmp_path) == HISTORY
+    assert read_log_history(tmp_path) == HISTORY
 
 
 def test_training_report_links_figures(tmp_path, small_tree):
@@ -209,7 +204,7 @@ def test_evaluation_files_are_strict_json_that_compare_reads(
 ):
     from mlcl_text import split_scores
     from mlcl_text.compare import collect_runs
-    from mlcl_text.evaluation import flat_metrics_document
+    from mlcl_text.evaluation import split_metrics_document
     from mlcl_text.run_folder import write_json
     from tests.helpers.strict_json import strict_loads
 
@@ -222,17 +217,21 @@ def test_evaluation_files_are_strict_json_that_compare_reads(
     monkeypatch.setattr(split_scores, "evaluate_predictions", undefined_scores)
     out = tmp_path / "evaluation-test"
     result = evaluate_run(
-        model, tiny_tokenizer, split, small_tree, out, max_length=16, max_points=0, umap=False
+        model,
+        tiny_tokenizer,
+        split,
+        small_tree,
+        out,
+        options=EvaluationOptions(max_length=16, max_points=0, umap=False),
     )
     document = strict_loads((out / "metrics.json").read_text())
-    assert document["test"] == document["metrics"]
     assert document["test"]["micro_auc"] is None and document["test"]["p@5"] is None
     assert document["split"] == "test" and document["thresholds"]["global"] == 0.5
     flat = strict_loads(
-        write_json(tmp_path / "metrics-test.json", flat_metrics_document(result)).read_text()
+        write_json(tmp_path / "metrics-test.json", split_metrics_document(result)).read_text()
     )
-    assert flat["micro_f1"] == flat["test"]["micro_f1"] == document["test"]["micro_f1"]
-    assert "per_label" not in flat and flat["micro_auc"] is None
+    assert flat["test"]["micro_f1"] == document["test"]["micro_f1"]
+    assert "per_label" not in flat and "micro_f1" not in flat and flat["test"]["micro_auc"] is None
     (run,) = collect_runs([out])
     assert run.value("test", "micro_f1") == pytest.approx(result["metrics"]["micro_f1"])
     assert run.value("test", "micro_auc") is None
@@ -241,7 +240,8 @@ def test_evaluation_files_are_strict_json_that_compare_reads(
 def test_score_split_then_write_its_files_is_what_evaluate_run_writes(
     tmp_path, model, tiny_tokenizer, split, small_tree
 ):
-    from mlcl_text.evaluation import write_split_figures, write_split_summary
+    from mlcl_text.evaluation import write_split_summary
+    from mlcl_text.split_figures import write_split_figures
     from mlcl_text.split_scores import score_split
 
     rng = np.random.default_rng(1)
@@ -260,9 +260,7 @@ def test_score_split_then_write_its_files_is_what_evaluate_run_writes(
         tmp_path / "b",
         thresholds=0.4,
         probabilities=probabilities,
-        split_name="validation",
-        max_points=0,
-        umap=False,
+        options=EvaluationOptions(split_name="validation", max_points=0, umap=False),
     )
     written = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert written == json.loads((tmp_path / "b" / "metrics.json").read_text())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlcl_text.head_spec import HEAD_POSITIVES, HEAD_VIEWS, ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from tests.helpers.fresh_interpreter import loaded_modules
 
 
@@ -13,14 +13,6 @@ def test_the_configuration_and_model_do_not_import_the_losses(module):
     loaded = loaded_modules(module)
     assert "mlcl_text.head_spec" in loaded
     assert [m for m in loaded if m.startswith("mlcl_text.losses")] == []
-
-
-def test_the_old_import_paths_name_the_same_spec():
-    from mlcl_text import losses
-    from mlcl_text.losses import multi_level
-
-    assert losses.ContrastiveHeadSpec is multi_level.ContrastiveHeadSpec is ContrastiveHeadSpec
-    assert (multi_level.HEAD_POSITIVES, multi_level.HEAD_VIEWS) == (HEAD_POSITIVES, HEAD_VIEWS)
 
 
 def test_a_spec_round_trips_through_its_dict():

@@ -9,8 +9,8 @@ from datasets import Dataset
 
 from mlcl_text import MLCLModel
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset, tokenize_texts
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.inference import embed_texts, predict_probabilities
-from mlcl_text.losses.multi_level import ContrastiveHeadSpec
 
 TEXTS = [
     "machine learning models classify documents",

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mlcl_text import MLCLModel
-from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 
 LORA = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["query", "value"]}
 HEADS = [ContrastiveHeadSpec("labels", positives="sd", out_dim=8)]

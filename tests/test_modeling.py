@@ -7,7 +7,7 @@ import torch
 from transformers import AutoConfig, AutoModel, BertModel
 
 from mlcl_text import MLCLConfig, MLCLModel
-from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 
 HEADS = [
     ContrastiveHeadSpec("domain", positives="all", level=1, out_dim=8),

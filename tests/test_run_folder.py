@@ -111,22 +111,6 @@ def test_read_log_history_prefers_the_saved_history(tmp_path):
         read_json(tmp_path / "absent.json")
 
 
-def test_earlier_names_still_import():
-    from mlcl_text import baselines, compare, evaluation, sweep, thresholds, trainer
-
-    assert evaluation.METRICS_FILE == compare.METRICS_FILE == baselines.METRICS_FILE
-    assert evaluation.METRICS_FILE == run_folder.METRICS_FILE == "metrics.json"
-    assert thresholds.THRESHOLDS_FILE == run_folder.THRESHOLDS_FILE
-    assert compare.RECIPE_FILE == run_folder.RECIPE_FILE
-    assert compare.PLOT_FILE == run_folder.COMPARISON_PLOT
-    assert evaluation.PLOT_FILES is run_folder.PLOT_FILES
-    assert evaluation.LOG_HISTORY_FILE == run_folder.LOG_HISTORY_FILE
-    assert sweep.is_finished is run_folder.is_finished
-    assert sweep.SWEEP_FILE == run_folder.SWEEP_FILE
-    assert trainer.ARGUMENTS_FILE == run_folder.TRAINING_ARGS_FILE
-    assert evaluation.load_log_history is run_folder.read_log_history
-
-
 RUN_FILE_NAMES = {
     run_folder.METRICS_FILE,
     run_folder.RECIPE_FILE,

@@ -32,13 +32,11 @@ from mlcl_text.baselines.options import (
     resolve_options,
 )
 from mlcl_text.baselines.runner import fit_predict, make_baseline, run_baseline
-from mlcl_text.run_folder import METRICS_FILE
 
 __all__ = [
     "BASELINES",
     "CONSTANT_CLIP",
     "DEFAULT_OPTIONS",
-    "METRICS_FILE",
     "BaselineError",
     "BaselineModel",
     "fit_predict",

@@ -20,11 +20,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from mlcl_text.evaluation import (
         EvaluationOptions,
         evaluate_run,
-        flat_metrics_document,
         format_summary,
-        load_log_history,
+        split_metrics_document,
     )
     from mlcl_text.metrics import scored_label_ids
+    from mlcl_text.run_folder import read_log_history
 
     model, tokenizer, recipe = load_model(args.model, args.device)
     name, data, tree = _evaluation_data(args, recipe)
@@ -42,7 +42,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         thresholds=args.threshold
         if args.threshold is not None
         else stored_thresholds(args.model, tree),
-        log_history=load_log_history(args.model),
+        log_history=read_log_history(args.model),
         train_label_counts=_train_label_counts(args.model, data),
         options=EvaluationOptions(
             batch_size=args.batch_size,
@@ -56,7 +56,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         ),
     )
     output = Path(args.output) if args.output else split_metrics_path(args.model, args.split)
-    write_json(output, flat_metrics_document(result))
+    write_json(output, split_metrics_document(result))
     print(format_summary(result, name))
     return 0
 
@@ -85,7 +85,7 @@ def _train_label_counts(model_dir: str, data) -> dict[str, int] | None:
         return None
     subset_file = Path(model_dir) / SUBSET_FILE
     if subset_file.is_file():
-        from mlcl_text.data.subsets import SubsetResult
+        from mlcl_text.data.subset_index import SubsetResult
 
         with contextlib.suppress(ValueError):  # another data set: count all its training split
             train = SubsetResult.load(subset_file).apply(train)

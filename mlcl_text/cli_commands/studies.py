@@ -12,7 +12,6 @@ from mlcl_text.compare import CompareError
 def run_compare(args: argparse.Namespace) -> int:
     from mlcl_text.compare import (
         DEFAULT_METRICS,
-        PLOT_FILE,
         collect_runs,
         compare_table,
         find_run_dirs,
@@ -20,6 +19,7 @@ def run_compare(args: argparse.Namespace) -> int:
         plot_metric_vs_shots,
         write_comparison,
     )
+    from mlcl_text.run_folder import COMPARISON_PLOT
 
     if args.plot and not args.output:
         raise CompareError("--plot needs --output, the folder to write it to")
@@ -35,7 +35,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.output:
         written = list(write_comparison(table, args.output))
         if args.plot:
-            written.append(plot_metric_vs_shots(table, Path(args.output) / PLOT_FILE))
+            written.append(plot_metric_vs_shots(table, Path(args.output) / COMPARISON_PLOT))
         print("wrote " + ", ".join(map(str, written)))
     return 0
 

@@ -43,17 +43,10 @@ from mlcl_text.compare.table import (
     ComparisonRow,
     compare_table,
 )
-from mlcl_text.run_folder import COMPARISON_CSV, COMPARISON_MD, METRICS_FILE, RECIPE_FILE
-from mlcl_text.run_folder import COMPARISON_PLOT as PLOT_FILE
 
 __all__ = [
-    "COMPARISON_CSV",
-    "COMPARISON_MD",
     "DEFAULT_METRICS",
     "GROUP_FIELDS",
-    "METRICS_FILE",
-    "PLOT_FILE",
-    "RECIPE_FILE",
     "TRAIN_SECONDS",
     "AcrossSets",
     "Cell",

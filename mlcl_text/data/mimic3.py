@@ -33,11 +33,10 @@ from mlcl_text.data.clinical.codes import read_code_tables
 from mlcl_text.data.clinical.dataset import build_dataset, check_options, data_folder
 from mlcl_text.data.clinical.icd9 import format_icd9
 from mlcl_text.data.clinical.notes import AdmissionNotes
-from mlcl_text.data.clinical.tables import BadRows, resolve_on_error, selected_rows, stream_table
+from mlcl_text.data.clinical.tables import BadRows, selected_rows, stream_table
 from mlcl_text.data.clinical.trees import icd9_label_tree
 from mlcl_text.data.file_io import find_file
-from mlcl_text.data.registry import register
-from mlcl_text.deprecation import moved_names
+from mlcl_text.data.registry import check_on_error, register
 from mlcl_text.hierarchy import LabelTree
 
 NOTES_FILE = "NOTEEVENTS.csv"
@@ -47,15 +46,6 @@ NOTE_COLUMNS = ("ROW_ID", "SUBJECT_ID", "HADM_ID", "CHARTDATE", "CATEGORY", "DES
 DISCHARGE = "Discharge summary"
 #: The standard CAML split sizes (train, validation, test) per setting.
 CAML_SIZES = {"full": (47_723, 1_631, 3_372), "50": (8_066, 1_573, 1_729)}
-
-__getattr__ = moved_names(
-    __name__,
-    {
-        "icd9_tree": "mlcl_text.data.clinical.trees:icd9_label_tree",
-        "is_icd9_procedure": "mlcl_text.data.clinical.icd9:is_icd9_procedure",
-        "is_icd9_category": "mlcl_text.data.clinical.icd9:is_icd9_category",
-    },
-)
 
 
 @register("mimic3", restricted=True)
@@ -70,7 +60,6 @@ def load_mimic3(
     validation_fraction: float = 0.1,
     test_fraction: float = 0.1,
     on_error: str = "skip",
-    strict: bool | None = None,
     chunk_size: int = 20_000,
     progress: bool = True,
 ) -> tuple[DatasetDict, LabelTree]:
@@ -89,12 +78,11 @@ def load_mimic3(
         seed, validation_fraction, test_fraction: the patient-disjoint split (no ``splits``).
         on_error: ``"skip"`` (default) skips bad rows and reports them, counted by reason,
             in one warning per file; ``"raise"`` raises on the first one.
-        strict: deprecated spelling of ``on_error`` (``True`` is ``"raise"``).
         chunk_size: note rows held in memory at a time while streaming.
         progress: show progress bars.
     """
     setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
-    on_error = resolve_on_error(on_error, strict)
+    check_on_error(on_error)
     folder = data_folder(path, "mimic3", "NOTEEVENTS.csv(.gz), DIAGNOSES_ICD, PROCEDURES_ICD")
     notes_path = find_file(folder, NOTES_FILE)
     bad = BadRows(on_error)

@@ -31,11 +31,10 @@ from mlcl_text.data.clinical.dataset import build_dataset, check_options, data_f
 from mlcl_text.data.clinical.icd9 import format_icd9
 from mlcl_text.data.clinical.icd10 import format_icd10_cm, format_icd10_pcs
 from mlcl_text.data.clinical.notes import AdmissionNotes
-from mlcl_text.data.clinical.tables import BadRows, resolve_on_error, selected_rows, stream_table
+from mlcl_text.data.clinical.tables import BadRows, selected_rows, stream_table
 from mlcl_text.data.clinical.trees import icd9_label_tree, icd10_label_tree
 from mlcl_text.data.file_io import find_file
-from mlcl_text.data.registry import register
-from mlcl_text.deprecation import moved_names
+from mlcl_text.data.registry import check_on_error, register
 from mlcl_text.hierarchy import LabelTree
 
 NOTES_FILE = "discharge.csv"
@@ -44,14 +43,6 @@ PROCEDURES_FILE = "procedures_icd.csv"
 NOTE_COLUMNS = ("note_id", "subject_id", "hadm_id", "note_type", "note_seq", "charttime", "text")
 NOTE_TYPES = {"DS": False, "AD": True}  # note type → is an addendum
 ICD_VERSIONS = (9, 10)
-
-__getattr__ = moved_names(
-    __name__,
-    {
-        "icd10_tree": "mlcl_text.data.clinical.trees:icd10_label_tree",
-        "is_icd10_category": "mlcl_text.data.clinical.icd10:is_icd10_category",
-    },
-)
 
 
 @register("mimic4", restricted=True)
@@ -68,7 +59,6 @@ def load_mimic4(
     validation_fraction: float = 0.1,
     test_fraction: float = 0.1,
     on_error: str = "skip",
-    strict: bool | None = None,
     chunk_size: int = 20_000,
     progress: bool = True,
 ) -> tuple[DatasetDict, LabelTree]:
@@ -84,7 +74,7 @@ def load_mimic4(
         Other arguments as in :func:`mlcl_text.data.mimic3.load_mimic3`.
     """
     setting = check_options(setting, hierarchy, validation_fraction, test_fraction)
-    on_error = resolve_on_error(on_error, strict)
+    check_on_error(on_error)
     if icd_version not in ICD_VERSIONS:
         raise ValueError(f"icd_version must be 9 or 10, got {icd_version!r}")
     folder = data_folder(path, "mimic4", "hosp/diagnoses_icd.csv.gz, hosp/procedures_icd...")

@@ -39,8 +39,6 @@ from mlcl_text.hierarchy import LabelTree
 
 __all__ = [
     "METHODS",
-    "SubsetResult",
-    "dataset_fingerprint",
     "fraction",
     "k_per_label",
     "make_subset",

@@ -66,7 +66,6 @@ from mlcl_text.data.registry import SPLITS, DataError, register
 from mlcl_text.data.rows import rows_to_dataset
 from mlcl_text.data.splits import seeded_split
 from mlcl_text.data.wos_names import label_names as read_label_names
-from mlcl_text.deprecation import moved_names
 from mlcl_text.hierarchy import LabelTree
 
 logger = logging.getLogger(__name__)
@@ -80,14 +79,6 @@ DEFAULT_SPLIT_FRACTIONS = (
 )
 
 LABEL_NAME_MODES = ("auto", "xlsx", "ids")
-
-__getattr__ = moved_names(
-    __name__,
-    {
-        "FEATURES": "mlcl_text.data.rows:FEATURES",
-        "read_wos_label_names": "mlcl_text.data.wos_names:read_wos_label_names",
-    },
-)
 
 
 @register("wos")

@@ -1,6 +1,5 @@
 """Supervised contrastive losses on one weighted-SupCon kernel (see :mod:`.kernel`)."""
 
-from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.losses.base import ContrastiveLoss
 from mlcl_text.losses.citations import Citation
 from mlcl_text.losses.hierarchical import HierarchicalContrastiveLoss
@@ -15,7 +14,6 @@ from mlcl_text.losses.views import LabelSubsetView, LabelView, LevelView
 
 __all__ = [
     "Citation",
-    "ContrastiveHeadSpec",
     "ContrastiveLoss",
     "EmbeddingMemory",
     "HierarchicalContrastiveLoss",

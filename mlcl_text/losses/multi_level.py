@@ -9,8 +9,6 @@ import torch
 from torch import nn
 
 from mlcl_text.head_spec import (
-    HEAD_POSITIVES,
-    HEAD_VIEWS,
     HIERARCHICAL_POSITIVES,
     ContrastiveHeadSpec,
 )
@@ -24,11 +22,7 @@ from mlcl_text.losses.similarity_dissimilarity import SimilarityDissimilarityLos
 from mlcl_text.losses.supcon import SupConLoss
 from mlcl_text.losses.views import LabelSubsetView, LabelView, LevelView, MostSpecificView
 
-# ContrastiveHeadSpec and its choices live in mlcl_text.head_spec; re-exported here
 __all__ = [
-    "HEAD_POSITIVES",
-    "HEAD_VIEWS",
-    "ContrastiveHeadSpec",
     "MultiLevelContrastiveLoss",
     "MultiLevelLossOutput",
     "head_loss_class",

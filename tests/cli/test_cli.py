@@ -67,11 +67,11 @@ def test_train_evaluate_predict_export(tmp_path, model_dir, data_dir, capsys, mo
 
     assert main(["evaluate", str(run), "--split", "validation"]) == 0
     scores = strict_loads((run / "metrics-validation.json").read_text())
-    assert 0.0 <= scores["micro_f1"] <= 1.0 and "violation_rate" in scores
-    assert scores["validation"]["micro_f1"] == scores["micro_f1"]  # the run folder's schema
+    assert 0.0 <= scores["validation"]["micro_f1"] <= 1.0  # the run folder's schema
+    assert "violation_rate" in scores["validation"]
     assert scores["split"] == "validation" and "global" in scores["thresholds"]
     evaluated = strict_loads((run / "evaluation-validation" / "metrics.json").read_text())
-    assert evaluated["validation"] == evaluated["metrics"]
+    assert evaluated["validation"] == scores["validation"] and "metrics" not in evaluated
 
     monkeypatch.setattr(
         "sys.stdin", io.StringIO("gene editing with crispr\n\nquery optimisation\n")

@@ -7,6 +7,7 @@ import argparse
 import pytest
 
 from mlcl_text import cli
+from mlcl_text.cli_commands import sharing
 from mlcl_text.cli_parser import COMMANDS, build_parser
 
 
@@ -47,7 +48,7 @@ def test_shared_blocks_give_the_same_options_to_each_command():
     for name in ("train", "inspect", "baselines", "sweep", "demo"):
         assert options(commands[name])["overrides"].default == []
     args = cli.build_parser().parse_args(["export", "run", "--output", "out"])
-    assert (args.form, args.run) == ("full", cli.run_export)
+    assert (args.form, args.run) == ("full", sharing.run_export)
 
 
 @pytest.mark.parametrize(

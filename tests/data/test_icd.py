@@ -1,5 +1,5 @@
 """ICD-9-CM / ICD-10-CM / ICD-10-PCS codes and label trees (mlcl_text.data.clinical.icd9,
-icd10, icd_common, trees) and the deprecated mlcl_text.icd."""
+icd10, icd_common, trees)."""
 
 from __future__ import annotations
 
@@ -336,15 +336,3 @@ def test_label_trees_of_mixed_codes():
     tree = icd10_label_tree(["I50.21", "02100Z9"])
     assert tree.ancestors("I50.21") == ["I00-I99", "I50"]
     assert tree.ancestors("02100Z9") == ["PCS 0", "PCS 021"]
-
-
-# ---------------------------------------------------------------------- deprecated names
-def test_the_old_icd_module_warns_and_re_exports():
-    import importlib
-    import sys
-
-    sys.modules.pop("mlcl_text.icd", None)
-    with pytest.warns(DeprecationWarning, match="mlcl_text.icd is deprecated.*icd10_cm_tree"):
-        old = importlib.import_module("mlcl_text.icd")
-    assert old.icd10_tree is icd10_cm_tree and old.format_icd9 is format_icd9
-    assert old.MissingICDCodeWarning is MissingICDCodeWarning and old.UNKNOWN_ROOT == UNKNOWN_ROOT

@@ -191,25 +191,6 @@ def test_on_error_raise_raises_on_the_first_bad_row(mimic3):
     assert str(info.value).endswith('(on_error="raise"; pass on_error="skip" to skip)')
 
 
-def test_strict_is_a_deprecated_spelling_of_on_error(mimic3):
-    folder, _ = mimic3
-    with (
-        pytest.warns(DeprecationWarning, match='strict=True is deprecated; use on_error="raise"'),
-        pytest.raises(DataError, match=r'ISERROR is 1 \(on_error="raise"; pass on_error'),
-    ):
-        load("mimic3", str(folder), setting="full", strict=True, progress=False)
-    with (
-        pytest.warns(DeprecationWarning, match='use on_error="skip"'),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore", BadRowsWarning)
-        data, _ = load("mimic3", str(folder), setting="full", strict=False, progress=False)
-    assert len(data["train"]) > 0
-    for name in ("mimic3", "mimic4"):
-        with pytest.raises(ValueError, match='strict=False contradicts on_error="raise"'):
-            load(name, str(folder), on_error="raise", strict=False, progress=False)
-
-
 @pytest.mark.parametrize("name", ["mimic3", "mimic4"])
 def test_on_error_must_be_raise_or_skip(tmp_path, name):
     with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip', got 'ignore'"):

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 from datasets import Dataset, DatasetDict
 
-from mlcl_text.data.subsets import (
-    SubsetResult,
-    fraction,
-    k_per_label,
-    make_subset,
-    subsets_for_seeds,
-)
+from mlcl_text.data.subset_index import SubsetResult
+from mlcl_text.data.subsets import fraction, k_per_label, make_subset, subsets_for_seeds
 from mlcl_text.hierarchy import LabelTree
 
 RARE = "Médecine/Ünïcode/rare"  # non-ASCII on purpose: the index file is UTF-8

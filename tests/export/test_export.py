@@ -14,7 +14,7 @@ import torch
 
 from mlcl_text import MLCLModel
 from mlcl_text.export import NotExportableError, export_model, push_to_hub
-from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.model_card import ModelCardInfo
 
 HEADS = [

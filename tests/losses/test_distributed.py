@@ -24,9 +24,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.losses import (
-    ContrastiveHeadSpec,
     HierarchicalContrastiveLoss,
     MulSupConLoss,
     MultiLabelSupConLoss,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.losses import (
-    ContrastiveHeadSpec,
     HierarchicalContrastiveLoss,
     MulSupConLoss,
     MultiLabelSupConLoss,

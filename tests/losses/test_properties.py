@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlcl_text import LabelTree
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.losses import (
-    ContrastiveHeadSpec,
     HierarchicalContrastiveLoss,
     MulSupConLoss,
     MultiLabelSupConLoss,

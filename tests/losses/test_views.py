@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from mlcl_text import LabelTree
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.losses import (
-    ContrastiveHeadSpec,
     MultiLabelSupConLoss,
     MultiLevelContrastiveLoss,
     SimilarityDissimilarityLoss,

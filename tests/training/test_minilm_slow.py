@@ -12,8 +12,9 @@ from datasets import Dataset
 from transformers import AutoTokenizer, DataCollatorWithPadding
 
 from mlcl_text import LabelTree, MLCLModel
-from mlcl_text.losses import ContrastiveHeadSpec
-from mlcl_text.trainer import MLCLTrainer, MLCLTrainingArguments
+from mlcl_text.head_spec import ContrastiveHeadSpec
+from mlcl_text.trainer import MLCLTrainer
+from mlcl_text.training_args import MLCLTrainingArguments
 
 pytestmark = pytest.mark.slow
 

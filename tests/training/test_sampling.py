@@ -130,7 +130,7 @@ def test_the_trainer_draws_its_batches_from_the_sampler(tmp_path, deterministic_
 
 
 def test_bad_sampler_arguments(tmp_path):
-    from mlcl_text.trainer import MLCLTrainingArguments
+    from mlcl_text.training_args import MLCLTrainingArguments
 
     with pytest.raises(ValueError, match="batch_sampler must be one of"):
         MLCLTrainingArguments(output_dir=str(tmp_path), batch_sampler="balanced")

@@ -14,14 +14,6 @@ def test_the_recipes_do_not_import_the_trainer():
     assert "mlcl_text.trainer" not in loaded
 
 
-def test_the_trainer_re_exports_the_arguments():
-    from mlcl_text import trainer, training_args
-
-    assert trainer.MLCLTrainingArguments is MLCLTrainingArguments
-    for name in ("SCHEDULES", "BALANCES", "CLASSIFIER_FITS", "COMPONENTS"):
-        assert getattr(trainer, name) == getattr(training_args, name)
-
-
 def test_component_learning_rates_fall_back_to_the_learning_rate(tmp_path):
     args = MLCLTrainingArguments(
         output_dir=str(tmp_path), learning_rate=1e-4, classifier_learning_rate=1e-2, use_cpu=True

@@ -43,7 +43,6 @@ from mlcl_text.data.clinical.tables import (
     stream_table,
 )
 from mlcl_text.data.clinical.trees import code_tree, compact_tree, merge_trees
-from mlcl_text.deprecation import moved_names
 
 __all__ = [
     "FEATURES",
@@ -66,13 +65,3 @@ __all__ = [
     "stream_table",
     "top_codes",
 ]
-
-__getattr__ = moved_names(
-    __name__,
-    {
-        "check_fractions": "mlcl_text.data.splits:check_fractions",
-        "patient_split": "mlcl_text.data.splits:patient_split",
-        "find_file": "mlcl_text.data.file_io:find_file",
-        "open_table": "mlcl_text.data.file_io:open_binary",
-    },
-)

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlcl_text.data.clinical.tables import BadRows, parse_id, resolve_on_error, stream_table
+from mlcl_text.data.clinical.tables import BadRows, parse_id, stream_table
+from mlcl_text.data.registry import check_on_error
 
 __all__ = ["read_code_tables", "read_codes", "top_codes"]
 
@@ -69,14 +70,13 @@ def read_code_tables(
     code_column: str,
     progress: bool,
     on_error: str = "skip",
-    strict: bool | None = None,
     keep_row: Callable[[pd.DataFrame], np.ndarray] | None = None,
     extra_columns: Sequence[str] = (),
 ) -> dict[int, set[str]]:
     """The codes of several tables (diagnoses, procedures) merged per admission; each
     table's bad rows are reported in one warning naming the table (``on_error="skip"``)
-    or raise (``"raise"``; ``strict`` is its deprecated spelling)."""
-    on_error = resolve_on_error(on_error, strict)
+    or raise (``"raise"``)."""
+    check_on_error(on_error)
     codes: dict[int, set[str]] = {}
     for path, format_code in tables:
         bad = BadRows(on_error)

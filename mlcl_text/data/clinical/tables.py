@@ -22,14 +22,12 @@ from tqdm.auto import tqdm
 
 from mlcl_text.data.file_io import open_binary
 from mlcl_text.data.registry import DataError, check_on_error
-from mlcl_text.deprecation import warn_renamed
 
 __all__ = [
     "BadRows",
     "BadRowsWarning",
     "parse_id",
     "read_header",
-    "resolve_on_error",
     "selected_rows",
     "stream_table",
 ]
@@ -41,32 +39,14 @@ class BadRowsWarning(UserWarning):
     """Rows of a clinical table were skipped; the message counts them by reason."""
 
 
-def resolve_on_error(on_error: str, strict: bool | None, *, stacklevel: int = 4) -> str:
-    """``on_error`` (``"raise"`` or ``"skip"``, default ``"skip"``), or what the deprecated
-    ``strict`` says when it is given (``True`` → ``"raise"``, ``False`` → ``"skip"``).
-
-    ``strict`` warns with a ``DeprecationWarning``; a ``strict`` that contradicts an
-    ``on_error="raise"`` raises ``ValueError``.
-    """
-    check_on_error(on_error)
-    if strict is None:
-        return on_error
-    wanted = "raise" if strict else "skip"
-    if on_error != "skip" and on_error != wanted:
-        raise ValueError(f'strict={strict} contradicts on_error="{on_error}"; pass on_error only')
-    warn_renamed(f"strict={strict}", f'on_error="{wanted}"', stacklevel=stacklevel)
-    return wanted
-
-
 class BadRows:
     """Rows skipped for a reason, counted per reason, the first few named (file, row, value).
 
-    ``on_error="raise"`` makes the first bad row raise instead; ``strict`` is its deprecated
-    spelling.
+    ``on_error="raise"`` makes the first bad row raise instead.
     """
 
-    def __init__(self, on_error: str = "skip", *, strict: bool | None = None):
-        self.on_error = resolve_on_error(on_error, strict)
+    def __init__(self, on_error: str = "skip"):
+        self.on_error = check_on_error(on_error)
         self.counts: Counter[str] = Counter()
         self.examples: list[str] = []
 
