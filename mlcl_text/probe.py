@@ -7,10 +7,15 @@ Learning Without Prompts", arXiv 2209.11055): contrastive training of the encode
 logistic regression on its embeddings. For every label ``j`` (every node of the tree, so the
 classifier keeps one output per node)
 
-    minimise_w,b  ½‖w‖² + C Σ_i log(1 + exp(−y_ij (w · x̃_i + b))),   x̃ = (h − μ) / σ,
+    minimise_w,b  ½‖w‖² + C Σ_i log(1 + exp(−y_ij (w · x̃_i + b))),   x̃ = (h − μ) / s,
 
-on the standardised embeddings ``x̃`` of the training documents. The standardisation is
-folded into the model's ``Linear`` layer (``W' = W / σ``, ``b' = b − W' μ``), so the fitted
+on the centred embeddings ``x̃`` of the training documents, scaled by one number ``s``, their
+root-mean-square deviation over all dimensions (s² = mean_d Var(h_d)), so that ``C`` means the
+same for every encoder. One scale for all dimensions keeps the classifier's geometry that of
+the raw embeddings, as SetFit's regression sees them: a scale per dimension would divide by a
+nearly constant dimension's tiny deviation, giving weights of 10⁸ that fine-tuning
+(``classifier_init="probe"``) cannot start from. The scaling is folded into the model's
+``Linear`` layer (``W' = W / s``, ``b' = b − W' μ``), so the fitted
 model is an ordinary :class:`~mlcl_text.modeling.MLCLModel` that exports and predicts as any
 other. A label that is positive for no training document, or for all of them, cannot be fitted:
 it gets a zero weight and the logit of its training frequency, clipped to ``[1e-4, 1 − 1e-4]``.
@@ -71,8 +76,8 @@ def fit_logistic_classifier(
     """
     embeddings, labels = pooled_embeddings(model, dataset, collator, batch_size)
     mean = embeddings.mean(axis=0)
-    scale = embeddings.std(axis=0)
-    scale[scale < 1e-12] = 1.0
+    scale = float(np.sqrt(embeddings.var(axis=0).mean()))
+    scale = scale if scale > 1e-12 else 1.0
     standardised = (embeddings - mean) / scale
     positives = labels > 0.5
     weight = np.zeros((labels.shape[1], embeddings.shape[1]))

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from transformers import default_data_collator
 
 from mlcl_text import MLCLModel
-from mlcl_text.losses import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.probe import fit_logistic_classifier, pooled_embeddings
 from mlcl_text.protocols import contrastive_stage_arguments, run_protocol, stage_plan
 from tests.helpers.tiny_trainer import (
@@ -122,7 +122,7 @@ def test_logistic_fit_reproduces_scikit_learn_on_the_pooled_embeddings(
     batch = default_data_collator([data[i] for i in range(len(data))])
     with torch.no_grad():
         probabilities = torch.sigmoid(model.eval()(**batch).logits).numpy()
-    scaled = (embeddings - embeddings.mean(0)) / embeddings.std(0)
+    scaled = (embeddings - embeddings.mean(0)) / np.sqrt(embeddings.var(0).mean())
     for j in range(len(TREE)):
         column = labels[:, j] > 0.5
         if column.all() or not column.any():
@@ -132,6 +132,34 @@ def test_logistic_fit_reproduces_scikit_learn_on_the_pooled_embeddings(
             probabilities[:, j], expected.predict_proba(scaled)[:, 1], atol=1e-4
         )
     assert counts["fitted"] + counts["constant"] == len(TREE)
+
+
+def test_a_nearly_constant_dimension_does_not_blow_up_the_fitted_weights(
+    deterministic_encoder_dir, monkeypatch
+):
+    """One scale for all dimensions: a dimension that barely varies (as mean-pooled MiniLM
+    has) must not be divided by its own tiny deviation, which gave weights of 1e8 that
+    fine-tuning could not start from."""
+    from mlcl_text import probe
+
+    data = separable_dataset(64, seed=8)
+    model = make_model(deterministic_encoder_dir, heads=[])
+    embeddings, labels = pooled_embeddings(model, data, default_data_collator)
+    embeddings[:, 0] = 0.25 + 1e-9 * np.arange(len(embeddings))  # nearly constant
+    monkeypatch.setattr(probe, "pooled_embeddings", lambda *a, **k: (embeddings, labels))
+    fit_logistic_classifier(model, data, default_data_collator)
+    weight = model.classifier.weight.detach()
+    assert float(weight.abs().max()) < 1e3
+    scale = np.sqrt(embeddings.var(0).mean())
+    scaled = (embeddings - embeddings.mean(0)) / scale
+    column = labels[:, 1] > 0.5
+    expected = LogisticRegression(C=1.0, max_iter=2000).fit(scaled, column)
+    logits = (
+        embeddings @ weight.double().numpy().T + model.classifier.bias.detach().double().numpy()
+    )
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-logits[:, 1])), expected.predict_proba(scaled)[:, 1], atol=1e-4
+    )
 
 
 def test_logistic_fit_gives_single_class_labels_their_prior(deterministic_encoder_dir):
@@ -163,6 +191,7 @@ def test_two_stage_with_a_logistic_fit_separates_the_training_labels(
         schedule="two_stage",
         contrastive_stage_steps=20,
         classifier_fit="logistic",
+        classifier_fit_c=10.0,  # the embeddings of 20 steps of a tiny model: a weak penalty
         learning_rate=5e-3,
     )
     result = run_protocol(model, args, train, default_data_collator)
