@@ -7,7 +7,7 @@ from typing import Any
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from mlcl_text.head_spec import ContrastiveHeadSpec
+from mlcl_text.head_spec import ContrastiveHeadSpec, head_specs
 from mlcl_text.hierarchy import LabelTree
 
 POOLINGS = ("cls", "mean", "pooler")
@@ -63,11 +63,7 @@ class MLCLConfig(PreTrainedConfig):
             )
         if self.max_segments < 1:
             raise ValueError(f"max_segments must be >= 1, got {self.max_segments}")
-        self.heads = [ContrastiveHeadSpec.from_dict(h).to_dict() for h in self.heads or []]
-        names = [h["name"] for h in self.heads]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"head names must be unique, repeated: {repeated}")
+        self.heads = [spec.to_dict() for spec in head_specs(self.heads or [])]
         if self.label_tree is not None:
             tree = self.tree
             self.id2label = dict(enumerate(tree.names))

@@ -7,7 +7,7 @@ read head settings without importing the losses that train them
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -119,3 +119,17 @@ class ContrastiveHeadSpec:
         if unknown:
             raise ValueError(f"unknown contrastive-head keys {sorted(unknown)} in {dict(data)!r}")
         return cls(**data)
+
+
+def head_specs(
+    heads: Iterable[ContrastiveHeadSpec | Mapping[str, Any]],
+) -> list[ContrastiveHeadSpec]:
+    """``heads`` (specs or their dicts) as specs, checked to have unique names."""
+    specs = [
+        h if isinstance(h, ContrastiveHeadSpec) else ContrastiveHeadSpec.from_dict(h) for h in heads
+    ]
+    names = [spec.name for spec in specs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"head names must be unique, repeated: {repeated}")
+    return specs

@@ -42,51 +42,7 @@ from mlcl_text.budget import BUDGET_ARGUMENTS, BudgetError, BudgetPlan, Training
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.metrics import METRIC_LABELS
 from mlcl_text.training_args import MLCLTrainingArguments
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2 scalars: ``1e-3`` is a float and only ``true``/``false`` are booleans (YAML 1.1
-    reads ``1e-3`` as a string and ``no``, as in ``save_strategy: no``, as ``False``)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+][0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
-def parse_yaml(text: str):
-    """Parse recipe YAML (floats such as ``3e-5`` included)."""
-    return yaml.load(text, Loader=_Loader)
-
-
-def yaml_error_line(path: str | Path, error: yaml.YAMLError) -> str:
-    """One line for a YAML syntax error: ``PATH:LINE:COLUMN: not valid YAML: PROBLEM``, with
-    where the enclosing construct began (PyYAML's own message spans several lines)."""
-    mark = getattr(error, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
-    if context and start is not None:
-        problem += f" ({context} that began at line {start.line + 1}, column {start.column + 1})"
-    return f"{where}: not valid YAML: {problem}"
+from mlcl_text.yaml_loader import parse_yaml, yaml_error_line
 
 
 class RecipeError(ValueError):

@@ -64,6 +64,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from mlcl_text.yaml_loader import parse_yaml
+
 __all__ = [
     "CHECKPOINT_PATTERN",
     "COMPARISON_CSV",
@@ -91,7 +93,6 @@ __all__ = [
     "read_log_history",
     "read_metrics",
     "read_recipe",
-    "read_thresholds",
     "split_metrics_path",
     "write_json",
     "write_metrics",
@@ -143,13 +144,15 @@ def split_metrics_path(folder: str | os.PathLike, split: str) -> Path:
 # ---------------------------------------------------------------------------- writing
 
 
-def json_ready(value: Any) -> Any:
+def json_ready(value: Any, *, stringify: bool = False) -> Any:
     """``value`` as plain JSON values, recursively: mappings with string keys, sequences and
-    arrays as lists, NumPy scalars as numbers, NaN and infinities as ``None``."""
+    arrays as lists, NumPy scalars as numbers, NaN and infinities as ``None``, paths as
+    strings. Any other object stays as it is (so that :func:`write_json` refuses it), or
+    becomes its ``str`` with ``stringify`` (settings echoed as another library took them)."""
     if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
+        return {str(k): json_ready(v, stringify=stringify) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
-        return [json_ready(v) for v in value]
+        return [json_ready(v, stringify=stringify) for v in value]
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
@@ -158,6 +161,8 @@ def json_ready(value: Any) -> Any:
         return float(value) if math.isfinite(value) else None
     if isinstance(value, os.PathLike):
         return os.fspath(value)
+    if stringify and not (value is None or isinstance(value, str)):
+        return str(value)
     return value
 
 
@@ -225,27 +230,12 @@ def read_recipe(folder: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        recipe = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        recipe = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise RunFolderError(f"{path}: not valid YAML ({error})") from None
     if not isinstance(recipe, dict):
         raise RunFolderError(f"{path}: expected a mapping of recipe keys")
     return recipe
-
-
-def read_thresholds(folder: str | os.PathLike, labels: Any = None):
-    """The :class:`~mlcl_text.thresholds.Thresholds` of ``folder/thresholds.json``, ``None``
-    when there is none; :class:`RunFolderError` naming it when it cannot be read."""
-    from mlcl_text.thresholds import Thresholds
-
-    path = Path(folder) / THRESHOLDS_FILE
-    if not path.is_file():
-        return None
-    data = read_json(path)
-    try:
-        return Thresholds.from_dict(data, labels)
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunFolderError(f"{path}: not a thresholds file ({error})") from None
 
 
 def read_log_history(folder: str | os.PathLike) -> list[dict[str, Any]] | None:

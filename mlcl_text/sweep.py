@@ -53,7 +53,7 @@ from mlcl_text.compare import (
     shots_label,
     write_comparison,
 )
-from mlcl_text.recipes import Recipe, RecipeError, load_recipe, parse_yaml, yaml_error_line
+from mlcl_text.recipes import Recipe, RecipeError, load_recipe
 from mlcl_text.run_folder import (
     COMPARISON_PLOT,
     METRICS_FILE,
@@ -61,6 +61,7 @@ from mlcl_text.run_folder import (
     SWEEP_FILE,
     is_finished,
 )
+from mlcl_text.yaml_loader import parse_yaml, yaml_error_line
 
 __all__ = [
     "SPEC_KEYS",

@@ -35,7 +35,6 @@ References:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from mlcl_text.metrics.inputs import TruePositions, as_scores, check_finite_block, row_blocks
-from mlcl_text.run_folder import THRESHOLDS_FILE, write_json
+from mlcl_text.run_folder import THRESHOLDS_FILE, RunFolderError, read_json, write_json
 
 METRICS = ("micro_f1", "macro_f1", "samples_f1")
 DEFAULT_GRID = np.linspace(0.05, 0.95, 19)
@@ -248,11 +247,24 @@ class Thresholds:
 
     @classmethod
     def load(cls, path: str | Path, labels: Any = None) -> Thresholds:
-        """Read what :meth:`save` wrote (a file, or a folder holding ``thresholds.json``)."""
+        """Read what :meth:`save` wrote (a file, or a folder holding ``thresholds.json``):
+        ``FileNotFoundError`` when it is missing, :class:`~mlcl_text.run_folder.RunFolderError`
+        naming the file when it is not a thresholds file."""
         path = Path(path)
         if path.is_dir():
             path = path / THRESHOLDS_FILE
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), labels)
+        try:
+            return cls.from_dict(read_json(path), labels)
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, RunFolderError):
+                raise
+            raise RunFolderError(f"{path}: not a thresholds file ({error})") from None
+
+
+def read_thresholds(folder: str | Path, labels: Any = None) -> Thresholds | None:
+    """The :class:`Thresholds` of ``folder/thresholds.json``, ``None`` when there is none."""
+    path = Path(folder) / THRESHOLDS_FILE
+    return Thresholds.load(path, labels) if path.is_file() else None
 
 
 # ---------------------------------------------------------------------------------- helpers

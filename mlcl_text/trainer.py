@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import expit
 from torch import nn
 from transformers import EarlyStoppingCallback, EvalPrediction, Trainer
 
@@ -42,6 +43,7 @@ __all__ = [
     "STAGES",
     "MLCLTrainer",
     "parameter_component",
+    "prediction_probabilities",
     "validation_scores",
 ]
 
@@ -53,15 +55,20 @@ def parameter_component(name: str) -> str:
     return parts[0] if parts and parts[0] in ("classifier", "heads") else "encoder"
 
 
+def prediction_probabilities(predictions: np.ndarray | tuple) -> np.ndarray:
+    """``[N, L]`` float64 sigmoid probabilities of the logits a ``Trainer`` prediction holds
+    (the first of its outputs when it holds several); ``expit`` does not overflow."""
+    logits = predictions[0] if isinstance(predictions, tuple) else predictions
+    return expit(np.asarray(logits, dtype=np.float64))
+
+
 def validation_scores(tree_size: int) -> Any:
     """``compute_metrics`` for model selection: micro- and macro-F1 of the validation split
     (:func:`mlcl_text.metrics.evaluate_predictions`, as ``metrics.json`` scores them) at the
     global threshold that maximises its micro-F1, the threshold training then stores."""
 
     def compute(prediction: EvalPrediction) -> dict[str, float]:
-        logits = prediction.predictions
-        logits = logits[0] if isinstance(logits, tuple) else logits
-        scores = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+        scores = prediction_probabilities(prediction.predictions)
         truth = (np.asarray(prediction.label_ids) > 0.5).astype(np.float32)
         if scores.shape != truth.shape or scores.shape[1] != tree_size:
             raise ValueError(f"predictions {scores.shape} do not match labels {truth.shape}")

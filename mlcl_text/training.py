@@ -53,7 +53,7 @@ from mlcl_text.run_folder import (
 from mlcl_text.split_figures import sample_vectors, write_split_figures
 from mlcl_text.split_scores import score_split
 from mlcl_text.thresholds import Thresholds
-from mlcl_text.trainer import MLCLTrainer
+from mlcl_text.trainer import MLCLTrainer, prediction_probabilities
 
 logger = logging.getLogger(__name__)
 
@@ -400,13 +400,7 @@ def score_splits(
 
 def split_probabilities(trainer: MLCLTrainer, split) -> np.ndarray:
     """Sigmoid probabilities ``[N, L]`` of the trainer's model on an encoded split."""
-    prediction = trainer.predict(split)
-    logits = (
-        prediction.predictions[0]
-        if isinstance(prediction.predictions, tuple)
-        else prediction.predictions
-    )
-    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+    return prediction_probabilities(trainer.predict(split).predictions)
 
 
 def balanced_pos_weight(split) -> torch.Tensor:

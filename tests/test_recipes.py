@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlcl_text.recipes import RecipeError, apply_override, load_recipe, parse_yaml, recipe_from_dict
+from mlcl_text.recipes import RecipeError, apply_override, load_recipe, recipe_from_dict
+from mlcl_text.yaml_loader import parse_yaml
 
 RECIPE = """# model
 model_name_or_path: bert-base-uncased

@@ -14,15 +14,15 @@ from mlcl_text import run_folder
 from mlcl_text.run_folder import (
     RunFolderError,
     is_finished,
+    json_ready,
     read_json,
     read_log_history,
     read_metrics,
     read_recipe,
-    read_thresholds,
     write_json,
     write_metrics,
 )
-from mlcl_text.thresholds import Thresholds
+from mlcl_text.thresholds import Thresholds, read_thresholds
 from tests.helpers.strict_json import strict_loads
 
 #: a metrics dict as scoring code makes them: NumPy scalars, undefined and infinite scores
@@ -138,3 +138,18 @@ def test_only_run_folder_spells_the_run_files_names():
             if isinstance(node, ast.Constant) and node.value in RUN_FILE_NAMES:
                 spelled.append(f"{path.relative_to(package)}:{node.lineno} {node.value}")
     assert spelled == []
+
+
+def test_a_runs_recipe_reads_back_in_the_recipes_yaml_dialect(tmp_path):
+    (tmp_path / "recipe.yaml").write_text("learning_rate: 1e-4\nsave_strategy: no\nbf16: true\n")
+    recipe = read_recipe(tmp_path)
+    assert recipe == {"learning_rate": 1e-4, "save_strategy": "no", "bf16": True}
+
+
+def test_json_ready_can_stringify_what_json_cannot_hold():
+    marker = object()
+    assert json_ready({"a": [np.float32(0.5), float("nan")], "b": marker}, stringify=True) == {
+        "a": [0.5, None],
+        "b": str(marker),
+    }
+    assert json_ready({"b": marker})["b"] is marker

@@ -18,6 +18,7 @@ import numpy as np
 
 from mlcl_text.baselines.options import BaselineError
 from mlcl_text.recipes import Recipe
+from mlcl_text.run_folder import json_ready
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class BaselineModel:
 
     def recorded_options(self) -> dict[str, Any]:
         """The options as run, for ``metrics.json``."""
-        return json_ready(self.options)
+        return json_ready(self.options, stringify=True)
 
     def _fit(self, texts: list[str], labels: np.ndarray) -> None:
         raise NotImplementedError
@@ -125,15 +126,3 @@ def device_of(recipe: Recipe) -> str:
     if recipe.training.get("use_cpu") or not torch.cuda.is_available():
         return "cpu"
     return "cuda"
-
-
-def json_ready(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

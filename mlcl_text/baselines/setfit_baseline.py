@@ -24,8 +24,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from mlcl_text.baselines.model import BaselineModel, device_of, json_ready, seed_everything
+from mlcl_text.baselines.model import BaselineModel, device_of, seed_everything
 from mlcl_text.baselines.options import SETFIT_RECORDED, require_setfit, setfit_arguments
+from mlcl_text.run_folder import json_ready
 
 
 class SetFitBaseline(BaselineModel):
@@ -77,4 +78,6 @@ class SetFitBaseline(BaselineModel):
     def recorded_options(self):
         settings = {k: getattr(self.training_arguments, k) for k in SETFIT_RECORDED}
         settings["loss"] = getattr(settings["loss"], "__name__", str(settings["loss"]))
-        return json_ready({**self.options, **settings})  # the values as SetFit took them
+        return json_ready(
+            {**self.options, **settings}, stringify=True
+        )  # the values as SetFit took them

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlcl_text.data.registry import DataError
-from mlcl_text.run_folder import CONFIG_FILE, read_recipe, read_thresholds
+from mlcl_text.run_folder import CONFIG_FILE, read_recipe
+from mlcl_text.thresholds import read_thresholds
 
 
 def load_model(path: str, device: str = "cpu"):

@@ -8,10 +8,7 @@ from typing import Any, ClassVar, NamedTuple
 import torch
 from torch import nn
 
-from mlcl_text.head_spec import (
-    HIERARCHICAL_POSITIVES,
-    ContrastiveHeadSpec,
-)
+from mlcl_text.head_spec import HIERARCHICAL_POSITIVES, ContrastiveHeadSpec, head_specs
 from mlcl_text.hierarchy import LabelTree
 from mlcl_text.losses.base import ContrastiveLoss
 from mlcl_text.losses.citations import Citation
@@ -84,16 +81,9 @@ class MultiLevelContrastiveLoss(nn.Module):
         gather_across_processes: bool = True,
     ):
         super().__init__()
-        self.specs = [
-            h if isinstance(h, ContrastiveHeadSpec) else ContrastiveHeadSpec.from_dict(h)
-            for h in heads
-        ]
+        self.specs = head_specs(heads)
         if not self.specs:
             raise ValueError("MultiLevelContrastiveLoss needs at least one head")
-        names = [spec.name for spec in self.specs]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"head names must be unique, repeated: {duplicates}")
         if tree is not None:
             num_labels = len(tree)
         common = {"memory_size": memory_size, "gather_across_processes": gather_across_processes}
