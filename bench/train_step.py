@@ -15,7 +15,7 @@ random batch:
 * ``mlcl``: four projection heads — level-1 ``all``, ``sd``, ``any``, ``mulsupcon`` — whose
   contrastive losses are added to the BCE.
 
-One step is exactly what :class:`~mlcl_text.trainer.MLCLTrainer` runs per optimisation step
+One step is exactly what :class:`~mlcl_text.training.trainer.MLCLTrainer` runs per optimisation step
 without gradient accumulation: ``trainer.training_step`` (which calls the trainer's
 ``compute_loss``: forward, BCE, the multi-level contrastive loss, component logging, and
 ``accelerator.backward``), then the optimizer's ``step`` and ``zero_grad``. The model and
@@ -57,8 +57,8 @@ import transformers
 
 from mlcl_text import LabelTree, MLCLModel
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.trainer import MLCLTrainer
-from mlcl_text.training_args import MLCLTrainingArguments
+from mlcl_text.training.arguments import MLCLTrainingArguments
+from mlcl_text.training.trainer import MLCLTrainer
 
 TARGET_RATIO = 1.10
 VARIANTS = ("bce", "mlcl")

@@ -5,9 +5,9 @@ Importing the package registers ``model_type="mlcl"`` with ``AutoConfig`` and ``
 
 from transformers import AutoConfig, AutoModel
 
-from mlcl_text.configuration import MLCLConfig
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.modeling import MLCLModel, MLCLOutput
+from mlcl_text.modeling.configuration import MLCLConfig
+from mlcl_text.modeling.model import MLCLModel, MLCLOutput
 
 AutoConfig.register(MLCLConfig.model_type, MLCLConfig, exist_ok=True)
 AutoModel.register(MLCLConfig, MLCLModel, exist_ok=True)

@@ -2,6 +2,6 @@
 
 import sys
 
-from mlcl_text.cli import main
+from mlcl_text.cli.main import main
 
 sys.exit(main())

@@ -1,7 +1,7 @@
 """The run folder: the names of its files, the one JSON writer and the readers.
 
-A training run (:func:`mlcl_text.training.train_from_recipe`) or a baseline
-(:func:`mlcl_text.baselines.run_baseline`) leaves a folder that ``mlcl-text evaluate``,
+A training run (:func:`mlcl_text.training.run.train_from_recipe`) or a baseline
+(:func:`mlcl_text.studies.baselines.run_baseline`) leaves a folder that ``mlcl-text evaluate``,
 ``export``, ``push``, ``compare`` and ``sweep`` read. Every module names its files through
 the constants here, writes JSON through :func:`write_json` and reads through the readers,
 which end a missing or unreadable file with one error line naming it.
@@ -28,7 +28,7 @@ Files of a run folder:
 
     {
       "<split>":      {score: number or null},  # "validation", "test": the flat scores of
-                                                # mlcl_text.metrics.evaluate_predictions at
+                                                # mlcl_text.evaluation.metrics.evaluate_predictions at
                                                 # the run's thresholds
       "<split>@0.5":  {score: number or null},  # the same at threshold 0.5 (training, baselines)
       "thresholds":   {"global": number or null, "per_label": bool,
@@ -46,7 +46,7 @@ Files of a run folder:
     }
 
 ``metrics-<split>.json`` (``mlcl-text evaluate --output``) holds ``<split>``, ``split``,
-``num_documents`` and ``thresholds``. So every one of these files reads with ``document[split][metric]``, as :class:`mlcl_text.compare.RunResult` reads
+``num_documents`` and ``thresholds``. So every one of these files reads with ``document[split][metric]``, as :class:`mlcl_text.studies.compare.RunResult` reads
 it. Every JSON file is strict JSON (:func:`write_json`): NaN and infinities (undefined
 scores) are written as ``null``, NumPy scalars and arrays as numbers and lists.
 """

@@ -13,7 +13,7 @@ from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.modeling import MLCLModel
+from mlcl_text.modeling.model import MLCLModel
 from tests.helpers.tiny_bert import TINY_BERT
 
 

@@ -5,14 +5,6 @@ from __future__ import annotations
 import pytest
 
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from tests.helpers.fresh_interpreter import loaded_modules
-
-
-@pytest.mark.parametrize("module", ["mlcl_text.configuration", "mlcl_text.modeling"])
-def test_the_configuration_and_model_do_not_import_the_losses(module):
-    loaded = loaded_modules(module)
-    assert "mlcl_text.head_spec" in loaded
-    assert [m for m in loaded if m.startswith("mlcl_text.losses")] == []
 
 
 def test_a_spec_round_trips_through_its_dict():

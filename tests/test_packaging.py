@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcl_text.model_card import TEMPLATE, template_directory
+from mlcl_text.export.model_card import TEMPLATE, template_directory
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 

@@ -11,6 +11,7 @@ import pytest
 
 import mlcl_text
 from mlcl_text import run_folder
+from mlcl_text.evaluation.thresholds import Thresholds, read_thresholds
 from mlcl_text.run_folder import (
     RunFolderError,
     is_finished,
@@ -22,7 +23,6 @@ from mlcl_text.run_folder import (
     write_json,
     write_metrics,
 )
-from mlcl_text.thresholds import Thresholds, read_thresholds
 from tests.helpers.strict_json import strict_loads
 
 #: a metrics dict as scoring code makes them: NumPy scalars, undefined and infinite scores

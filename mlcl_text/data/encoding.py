@@ -1,4 +1,4 @@
-"""Tokenise ``(text, labels)`` data for :class:`~mlcl_text.modeling.MLCLModel`, and collate batches.
+"""Tokenise ``(text, labels)`` data for :class:`~mlcl_text.modeling.model.MLCLModel`, and collate batches.
 
 ``encode_dataset`` turns label names into float32 multi-hot vectors over the tree's nodes and
 texts into token ids: truncated to ``max_length``, or, for long documents

@@ -96,7 +96,7 @@ class ContrastiveLoss(nn.Module):
         """Every ``W`` this loss trains on, by the name of its part (``""`` for a loss with
         one; a hierarchical loss has one per level), with the ``[n]`` mask of anchors that
         have a label in that part's view: what a batch offers each anchor, for diagnostics
-        (:mod:`mlcl_text.coverage`). ``labels`` are the contrast set's, as given."""
+        (:mod:`mlcl_text.training.coverage`). ``labels`` are the contrast set's, as given."""
         prepared = self.prepare_labels(labels)
         anchor_labels = prepared[self_index]
         labelled = (

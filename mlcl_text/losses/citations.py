@@ -1,7 +1,7 @@
 """``Citation``: the paper a loss implements, as the loss class's ``citation`` attribute.
 
 Model cards cite the losses a model was trained with from these attributes
-(:func:`mlcl_text.model_card.render_model_card`).
+(:func:`mlcl_text.export.model_card.render_model_card`).
 """
 
 from __future__ import annotations

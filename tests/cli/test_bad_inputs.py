@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from mlcl_text.cli import main
+from mlcl_text.cli.main import main
 from tests.helpers.recipe_files import recipe
 
 CASES = {

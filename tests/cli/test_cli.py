@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from mlcl_text import MLCLModel
-from mlcl_text.cli import main
+from mlcl_text.cli.main import main
 from mlcl_text.resources import recipes_dir
 from tests.helpers.recipe_files import write_files_recipe
 from tests.helpers.strict_json import strict_loads
@@ -151,7 +151,7 @@ def test_every_command_has_help(command, capsys):
 
 
 def test_bundled_recipes_parse():
-    from mlcl_text.recipes import load_recipe
+    from mlcl_text.training.recipe import load_recipe
 
     files = sorted(recipes_dir().glob("*/*.yaml"))
     recipes = [f for f in files if f.parent.name != "accelerate_configs"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from mlcl_text.cli import main
+from mlcl_text.cli.main import main
 from tests.helpers.sweeps import FakeTrainer, sweep_runs, write_recipe, write_spec
 
 
@@ -34,7 +34,7 @@ def test_compare_command(tmp_path, capsys):
 
 def test_sweep_command(tmp_path, capsys, monkeypatch):
     fake = FakeTrainer(crash_on={("bce", "full", 0)})
-    monkeypatch.setattr("mlcl_text.training.train_from_recipe", fake)
+    monkeypatch.setattr("mlcl_text.training.run.train_from_recipe", fake)
     recipe = write_recipe(tmp_path / "r", "bce")
     spec = write_spec(
         tmp_path, recipes=[str(recipe)], shots=[1, "full"], output_dir=str(tmp_path / "o")

@@ -1,4 +1,4 @@
-"""``mlcl_text.cli_parser``: one builder per command, shared option blocks built once."""
+"""``mlcl_text.cli.parser``: one builder per command, shared option blocks built once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 
 import pytest
 
-from mlcl_text import cli
-from mlcl_text.cli_commands import sharing
-from mlcl_text.cli_parser import COMMANDS, build_parser
+from mlcl_text.cli import main as cli
+from mlcl_text.cli.commands import sharing
+from mlcl_text.cli.parser import COMMANDS, build_parser
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

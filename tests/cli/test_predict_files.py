@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from mlcl_text.cli import main
+from mlcl_text.cli.main import main
 from tests.helpers.recipe_files import recipe
 
 TEXTS = ["neural networks learn\nrepresentations from data", "gene editing with crispr"]

@@ -7,7 +7,7 @@ import shutil
 
 from safetensors.torch import load_file, save_file
 
-from mlcl_text.cli import main
+from mlcl_text.cli.main import main
 from tests.helpers.recipe_files import recipe
 
 

@@ -317,9 +317,9 @@ def test_tiny_training_run_long_documents_restricted_and_no_text_leak(
 
     import yaml
 
-    from mlcl_text.cli import main
-    from mlcl_text.export import push_to_hub
-    from mlcl_text.modeling import MLCLModel
+    from mlcl_text.cli.main import main
+    from mlcl_text.export.forms import push_to_hub
+    from mlcl_text.modeling.model import MLCLModel
 
     folder, truth = mimic3
     model_dir = tmp_path / "tiny-model"

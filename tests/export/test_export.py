@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from mlcl_text import MLCLModel
-from mlcl_text.export import NotExportableError, export_model, push_to_hub
+from mlcl_text.export.forms import NotExportableError, export_model, push_to_hub
+from mlcl_text.export.model_card import ModelCardInfo
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.model_card import ModelCardInfo
 
 HEADS = [
     ContrastiveHeadSpec("domain", positives="all", level=1, out_dim=8),
@@ -238,7 +238,7 @@ def test_a_classifier_export_keeps_the_restricted_flag(tmp_path, tiny_encoder_di
 def test_the_push_command_names_its_own_flags(
     tmp_path, tiny_encoder_dir, tiny_tokenizer, small_tree, capsys
 ):
-    from mlcl_text.cli import main
+    from mlcl_text.cli.main import main
 
     model = _model(tiny_encoder_dir, small_tree, restricted=True)
     model.save_pretrained(tmp_path / "run")

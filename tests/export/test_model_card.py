@@ -6,6 +6,7 @@ import pytest
 from transformers import BertConfig
 
 from mlcl_text import LabelTree, MLCLConfig, MLCLModel
+from mlcl_text.export.model_card import render_model_card
 from mlcl_text.losses import (
     Citation,
     HierarchicalContrastiveLoss,
@@ -14,7 +15,6 @@ from mlcl_text.losses import (
     SimilarityDissimilarityLoss,
     SupConLoss,
 )
-from mlcl_text.model_card import render_model_card
 
 TREE = LabelTree.from_paths(["CS/ML", "CS/DB", "Bio/Gen"])
 ENCODER = BertConfig(

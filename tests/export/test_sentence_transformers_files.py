@@ -9,7 +9,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from mlcl_text import LabelTree, MLCLModel
-from mlcl_text.sentence_transformers_files import write_sentence_transformers_files
+from mlcl_text.export.sentence_transformers import write_sentence_transformers_files
 from tests.helpers.tiny_bert import TINY_BERT
 
 sentence_transformers = pytest.importorskip("sentence_transformers")

@@ -11,7 +11,7 @@ import json
 
 import yaml
 
-from mlcl_text.compare import collect_runs
+from mlcl_text.studies.compare import collect_runs
 
 
 def write_recipe(folder, name, **extra):

@@ -14,8 +14,8 @@ from transformers import default_data_collator
 
 from mlcl_text import LabelTree, MLCLModel
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.trainer import MLCLTrainer
-from mlcl_text.training_args import MLCLTrainingArguments
+from mlcl_text.training.arguments import MLCLTrainingArguments
+from mlcl_text.training.trainer import MLCLTrainer
 
 TREE = LabelTree.from_paths(["A/a1", "A/a2", "B/b1", "B/b2"], sep="/")
 LEAVES = [TREE.index(name) for name in ("A/a1", "A/a2", "B/b1", "B/b2")]

@@ -1,4 +1,4 @@
-"""The training budget in optimizer steps (mlcl_text.budget): the plan's arithmetic against
+"""The training budget in optimizer steps (mlcl_text.training.budget): the plan's arithmetic against
 the Trainer's own step count, the recipe key's checks, and a run that follows its plan."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import math
 import pytest
 import yaml
 
-from mlcl_text.budget import BUDGET_ARGUMENTS, BudgetError, TrainingBudget
-from mlcl_text.cli import main
-from mlcl_text.recipes import RecipeError, recipe_from_dict
+from mlcl_text.cli.main import main
+from mlcl_text.training.budget import BUDGET_ARGUMENTS, BudgetError, TrainingBudget
+from mlcl_text.training.recipe import RecipeError, recipe_from_dict
 from tests.helpers.recipe_files import QUICK_CPU_TRAINING
 
 BUDGET = {"epochs": 20, "min_steps": 300, "max_steps": 2000, "evaluations": 20}

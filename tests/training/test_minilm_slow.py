@@ -13,8 +13,8 @@ from transformers import AutoTokenizer, DataCollatorWithPadding
 
 from mlcl_text import LabelTree, MLCLModel
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.trainer import MLCLTrainer
-from mlcl_text.training_args import MLCLTrainingArguments
+from mlcl_text.training.arguments import MLCLTrainingArguments
+from mlcl_text.training.trainer import MLCLTrainer
 
 pytestmark = pytest.mark.slow
 

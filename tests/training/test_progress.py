@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlcl_text.progress import format_log_line
+from mlcl_text.training.progress import format_log_line
 from tests.helpers.tiny_trainer import make_args, make_model, separable_dataset, trainer_for
 
 

@@ -10,8 +10,8 @@ from transformers import default_data_collator
 
 from mlcl_text import MLCLModel
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.probe import fit_logistic_classifier, pooled_embeddings
-from mlcl_text.protocols import contrastive_stage_arguments, run_protocol, stage_plan
+from mlcl_text.training.probe import fit_logistic_classifier, pooled_embeddings
+from mlcl_text.training.protocols import contrastive_stage_arguments, run_protocol, stage_plan
 from tests.helpers.tiny_trainer import (
     HEADS,
     TREE,
@@ -140,7 +140,7 @@ def test_a_nearly_constant_dimension_does_not_blow_up_the_fitted_weights(
     """One scale for all dimensions: a dimension that barely varies (as mean-pooled MiniLM
     has) must not be divided by its own tiny deviation, which gave weights of 1e8 that
     fine-tuning could not start from."""
-    from mlcl_text import probe
+    from mlcl_text.training import probe
 
     data = separable_dataset(64, seed=8)
     model = make_model(deterministic_encoder_dir, heads=[])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mlcl_text import LabelTree
-from mlcl_text.sampling import LabelBatchSampler, sampling_view
+from mlcl_text.training.sampling import LabelBatchSampler, sampling_view
 
 TREE = LabelTree.from_paths(["A/a1", "A/a2", "B/b1", "B/b2", "C/c1"], sep="/")
 
@@ -130,7 +130,7 @@ def test_the_trainer_draws_its_batches_from_the_sampler(tmp_path, deterministic_
 
 
 def test_bad_sampler_arguments(tmp_path):
-    from mlcl_text.training_args import MLCLTrainingArguments
+    from mlcl_text.training.arguments import MLCLTrainingArguments
 
     with pytest.raises(ValueError, match="batch_sampler must be one of"):
         MLCLTrainingArguments(output_dir=str(tmp_path), batch_sampler="balanced")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from mlcl_text.sampling import LabelBatchSampler, sampling_view
+from mlcl_text.training.sampling import LabelBatchSampler, sampling_view
 from tests.helpers.spawn import free_port, join_as_rank, spawn_workers
 from tests.helpers.tiny_bert import TINY_BERT
 from tests.helpers.tiny_trainer import TREE, make_args, make_model, separable_dataset, trainer_for

@@ -32,8 +32,8 @@ from transformers import BertConfig, BertModel, default_data_collator
 
 from mlcl_text import MLCLModel
 from mlcl_text.head_spec import ContrastiveHeadSpec
-from mlcl_text.trainer import MLCLTrainer
-from mlcl_text.training_args import MLCLTrainingArguments
+from mlcl_text.training.arguments import MLCLTrainingArguments
+from mlcl_text.training.trainer import MLCLTrainer
 from tests.helpers.spawn import free_port, join_as_rank, spawn_workers
 from tests.helpers.tiny_bert import TINY_BERT
 from tests.helpers.tiny_trainer import TREE, separable_dataset

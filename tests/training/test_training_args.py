@@ -1,17 +1,10 @@
-"""``mlcl_text.training_args``: the run settings, readable without importing the trainer."""
+"""``mlcl_text.training.arguments``: the run settings, readable without importing the trainer."""
 
 from __future__ import annotations
 
 import pytest
 
-from mlcl_text.training_args import COMPONENTS, MLCLTrainingArguments
-from tests.helpers.fresh_interpreter import loaded_modules
-
-
-def test_the_recipes_do_not_import_the_trainer():
-    loaded = loaded_modules("mlcl_text.recipes")
-    assert "mlcl_text.training_args" in loaded
-    assert "mlcl_text.trainer" not in loaded
+from mlcl_text.training.arguments import COMPONENTS, MLCLTrainingArguments
 
 
 def test_component_learning_rates_fall_back_to_the_learning_rate(tmp_path):

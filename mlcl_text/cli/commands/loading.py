@@ -1,0 +1,64 @@
+"""What several ``mlcl-text`` commands load: a trained model folder, a data set by name or
+path, and the decision thresholds stored with a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlcl_text.data.registry import DataError
+from mlcl_text.evaluation.thresholds import read_thresholds
+from mlcl_text.run_folder import CONFIG_FILE, read_recipe
+
+
+def load_model(path: str, device: str = "cpu"):
+    """``(model, tokenizer, recipe)`` of a training output folder or an exported full model."""
+    import torch
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from mlcl_text.modeling.model import MLCLModel
+
+    folder = Path(path)
+    if not (folder / CONFIG_FILE).is_file():
+        raise FileNotFoundError(f"{folder} is not a trained model folder (no {CONFIG_FILE})")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar before one-line output
+    try:
+        model = MLCLModel.from_pretrained(folder).to(device)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+    finally:
+        hf_logging.enable_progress_bar()
+    return model, tokenizer, read_recipe(folder)
+
+
+def load_data(
+    name_or_path: str, data_path: str | None, option_args: list[str], options: dict | None = None
+):
+    """A registered data set by name, or the generic loader on a folder or file."""
+    from mlcl_text.data import available, load
+    from mlcl_text.training.recipe import apply_override
+
+    options = dict(options or {})
+    for option in option_args:
+        apply_override(options, option)
+    if name_or_path in available():
+        return load(name_or_path, data_path, **options)
+    if Path(name_or_path).exists():
+        return load("files", name_or_path, **options)
+    raise DataError(
+        f"{name_or_path!r} is neither a data set ({', '.join(available())}) nor an existing path"
+    )
+
+
+def stored_thresholds(model_dir: str, tree):
+    """The thresholds saved in the run folder, checked against ``tree``; ``None`` without."""
+    return read_thresholds(model_dir, labels=tree)
+
+
+def decision_threshold(model_dir: str, given: float | None, tree):
+    """``given``, else the per-label vector of the model's thresholds.json, else 0.5."""
+    if given is not None:
+        return given
+    stored = stored_thresholds(model_dir, tree)
+    return stored.array(len(tree)) if stored is not None else 0.5

@@ -1,0 +1,100 @@
+"""Batched inference: length-sorted batches, dynamic padding; probabilities per label, pooled
+embeddings and head projections of texts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import PreTrainedTokenizerBase
+
+from mlcl_text.data.encoding import MultiLabelCollator, token_count, tokenize_texts
+from mlcl_text.modeling.model import MLCLModel, MLCLOutput
+
+
+@torch.no_grad()
+def batched_outputs(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    max_length: int = 128,
+    progress: bool = False,
+) -> Iterator[tuple[np.ndarray, MLCLOutput]]:
+    """``(positions in texts, model output)`` for batches of ``texts``, in eval mode.
+
+    Texts are tokenised as in training (truncated to ``max_length``, or cut into up to
+    ``model.config.max_segments`` windows) and sorted by token length, so each batch pads
+    little (:class:`~mlcl_text.data.encoding.MultiLabelCollator` pads per batch).
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    texts = [str(text) for text in texts]
+    if not texts:
+        return
+    encoded = tokenize_texts(tokenizer, texts, max_length, model.config.max_segments)
+    rows = [{key: values[i] for key, values in encoded.items()} for i in range(len(texts))]
+    lengths = [token_count(row["input_ids"]) for row in rows]
+    collate = MultiLabelCollator(tokenizer)
+    order = np.argsort(lengths, kind="stable")
+    starts = range(0, len(rows), batch_size)
+    for start in tqdm(starts, desc="Predicting", disable=not progress):
+        chosen = order[start : start + batch_size]
+        batch = {k: v.to(device) for k, v in collate([rows[i] for i in chosen]).items()}
+        yield chosen, model(**batch)
+
+
+def predict_probabilities(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    max_length: int = 128,
+    progress: bool = False,
+) -> np.ndarray:
+    """``[len(texts), num_labels]`` sigmoid probabilities, in the order of ``texts``."""
+    probabilities = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
+    for chosen, output in batched_outputs(
+        model, tokenizer, texts, batch_size, max_length, progress
+    ):
+        probabilities[chosen] = torch.sigmoid(output.logits.float()).cpu().numpy()
+    return probabilities
+
+
+@torch.no_grad()
+def embed_texts(
+    model: MLCLModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    max_length: int = 128,
+) -> dict[str, Any]:
+    """Pooled embeddings and projections of ``texts``, in their order:
+    ``{"embeddings": [N, hidden], "projections": {head: [N, out_dim]}}`` (``float32``),
+    batched as :func:`batched_outputs` batches them. Puts the model in eval mode.
+    """
+    hidden = model.config.encoder.hidden_size
+    embeddings = np.zeros((len(texts), hidden), dtype=np.float32)
+    projections = {
+        spec.name: np.zeros((len(texts), spec.out_dim), dtype=np.float32)
+        for spec in model.config.head_specs
+    }
+    for chosen, output in batched_outputs(model, tokenizer, texts, batch_size, max_length):
+        embeddings[chosen] = output.embeddings.float().cpu().numpy()
+        for name, values in output.projections.items():
+            projections[name][chosen] = values.float().cpu().numpy()
+    return {"embeddings": embeddings, "projections": projections}
+
+
+def label_predictions(
+    model: MLCLModel, probabilities: np.ndarray, threshold: float = 0.5, consistent: bool = False
+) -> list[list[str]]:
+    """Label names with probability ≥ ``threshold`` (only full ancestor paths with ``consistent``)."""
+    tree = model.config.tree
+    predicted = probabilities >= threshold
+    if consistent:
+        predicted = tree.consistent_decoding(predicted)
+    return tree.decode(predicted)
