@@ -224,9 +224,9 @@ def _add_predict_parser(commands: Subparsers) -> argparse.ArgumentParser:
     _add_batch_options(predict)
     predict.add_argument(
         "--max-length",
-        type=_integer(1),
+        type=_integer(8),
         default=None,
-        help="default: the model's training max length",
+        help="tokens per text (default: the length the model was trained with)",
     )
     return predict
 

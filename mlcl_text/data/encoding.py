@@ -26,7 +26,7 @@ def encode_dataset(
     data: DatasetDict | Dataset,
     tree: LabelTree,
     tokenizer: PreTrainedTokenizerBase,
-    max_length: int = 128,
+    max_length: int,
     max_segments: int = 1,
     num_proc: int | None = None,
 ) -> DatasetDict | Dataset:

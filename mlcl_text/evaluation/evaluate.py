@@ -65,7 +65,8 @@ class EvaluationOptions:
     """How :func:`evaluate_run` runs the model and what it writes; every field has a default.
 
     Attributes:
-        batch_size, max_length: for running the model (``max_length``: the training one).
+        batch_size, max_length: for running the model (``max_length``: ``None``, the default,
+            is the length the model was trained with, its ``config.max_length``).
         max_points: documents embedded for the 2-D views (0: no 2-D view).
         split_name: the split's name, for the files and the report.
         umap: also draw the UMAP view — ``None``: when ``umap-learn`` is importable (a
@@ -80,7 +81,7 @@ class EvaluationOptions:
     """
 
     batch_size: int = 32
-    max_length: int = 128
+    max_length: int | None = None
     max_points: int = 2000
     split_name: str = "test"
     umap: bool | None = None

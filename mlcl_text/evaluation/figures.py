@@ -161,7 +161,7 @@ def sample_vectors(
     max_points: int = 2000,
     seed: int = 0,
     batch_size: int = 32,
-    max_length: int = 128,
+    max_length: int | None = None,
 ) -> tuple[dict[str, Any] | None, list[str] | None]:
     """``(vectors, groups)`` of the 2-D views: :func:`embed_texts` of at most ``max_points``
     documents (:func:`sample_indices`) and their top-level groups; ``(None, None)`` for 0."""

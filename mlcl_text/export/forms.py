@@ -35,6 +35,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 from mlcl_text.evaluation.thresholds import Thresholds
 from mlcl_text.export.model_card import ModelCardInfo, render_model_card
 from mlcl_text.export.sentence_transformers import write_sentence_transformers_files
+from mlcl_text.modeling.configuration import MLCLConfig
 from mlcl_text.modeling.model import MLCLModel
 from mlcl_text.run_folder import PLOTS_DIR, THRESHOLDS_FILE
 
@@ -75,14 +76,13 @@ def export_model(
     else:
         merged.encoder.save_pretrained(directory)
     if tokenizer is not None:
-        tokenizer.save_pretrained(directory)
+        trained_length(tokenizer, merged.config).save_pretrained(directory)
     if form == "encoder":
-        max_length = getattr(tokenizer, "model_max_length", None) if tokenizer is not None else None
         write_sentence_transformers_files(
             directory,
             merged.encoder,
             merged.config.pooling,
-            max_seq_length=max_length if max_length and max_length < 100_000 else None,
+            max_seq_length=merged.config.max_length,
         )
     if thresholds is not None:
         thresholds.save(directory / THRESHOLDS_FILE, labels=merged.config.tree)
@@ -233,3 +233,17 @@ def push_to_hub(
             commit_message=commit_message or f"Upload mlcl-text model ({form})",
             token=token,
         )
+
+
+def trained_length(
+    tokenizer: PreTrainedTokenizerBase, config: MLCLConfig
+) -> PreTrainedTokenizerBase:
+    """A copy of ``tokenizer`` whose ``model_max_length`` is the length the model was trained
+    with (``config.max_length``), so that a pipeline or sentence-transformers truncates there;
+    ``tokenizer`` itself when the model reads several segments of that length."""
+    if config.max_segments > 1:
+        return tokenizer
+    exported = copy.deepcopy(tokenizer)
+    exported.model_max_length = config.max_length
+    exported.init_kwargs["model_max_length"] = config.max_length
+    return exported

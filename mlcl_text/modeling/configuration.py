@@ -12,6 +12,8 @@ from mlcl_text.hierarchy import LabelTree
 
 POOLINGS = ("cls", "mean", "pooler")
 SEGMENT_POOLINGS = ("max", "mean")
+#: tokens per text when a recipe does not say (the recipes' ``max_length`` default)
+DEFAULT_MAX_LENGTH = 128
 
 
 class MLCLConfig(PreTrainedConfig):
@@ -30,7 +32,9 @@ class MLCLConfig(PreTrainedConfig):
             (the encoder's pooler output, as ``*ForSequenceClassification`` models use).
         heads: projection heads, each a :class:`~mlcl_text.head_spec.ContrastiveHeadSpec` dict.
         classifier_dropout: dropout before the classifier.
-        max_segments: split each text into up to this many encoder-length segments (1 = off).
+        max_length: tokens per text (per segment with ``max_segments`` > 1) the model was
+            trained with; inference and every export truncate there.
+        max_segments: split each text into up to this many ``max_length`` segments (1 = off).
         segment_pooling: ``"max"`` or ``"mean"`` over the segment vectors of a document.
         lora: optional LoRA settings for the encoder (``r``, ``alpha``, ``dropout``,
             ``target_modules``).
@@ -47,6 +51,7 @@ class MLCLConfig(PreTrainedConfig):
     pooling: str = "cls"
     heads: list | None = None
     classifier_dropout: float = 0.1
+    max_length: int = DEFAULT_MAX_LENGTH
     max_segments: int = 1
     segment_pooling: str = "max"
     lora: dict | None = None
@@ -61,6 +66,8 @@ class MLCLConfig(PreTrainedConfig):
             raise ValueError(
                 f"segment_pooling must be one of {SEGMENT_POOLINGS}, got {self.segment_pooling!r}"
             )
+        if self.max_length < 8:
+            raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
         if self.max_segments < 1:
             raise ValueError(f"max_segments must be >= 1, got {self.max_segments}")
         self.heads = [spec.to_dict() for spec in head_specs(self.heads or [])]

@@ -21,21 +21,23 @@ def batched_outputs(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     batch_size: int = 32,
-    max_length: int = 128,
+    max_length: int | None = None,
     progress: bool = False,
 ) -> Iterator[tuple[np.ndarray, MLCLOutput]]:
     """``(positions in texts, model output)`` for batches of ``texts``, in eval mode.
 
-    Texts are tokenised as in training (truncated to ``max_length``, or cut into up to
-    ``model.config.max_segments`` windows) and sorted by token length, so each batch pads
-    little (:class:`~mlcl_text.data.encoding.MultiLabelCollator` pads per batch).
+    Texts are tokenised as in training (truncated to ``max_length``, by default the model's
+    ``config.max_length``, or cut into up to ``model.config.max_segments`` windows) and sorted
+    by token length, so each batch pads little
+    (:class:`~mlcl_text.data.encoding.MultiLabelCollator` pads per batch).
     """
     model.eval()
     device = next(model.parameters()).device
     texts = [str(text) for text in texts]
     if not texts:
         return
-    encoded = tokenize_texts(tokenizer, texts, max_length, model.config.max_segments)
+    length = max_length or model.config.max_length
+    encoded = tokenize_texts(tokenizer, texts, length, model.config.max_segments)
     rows = [{key: values[i] for key, values in encoded.items()} for i in range(len(texts))]
     lengths = [token_count(row["input_ids"]) for row in rows]
     collate = MultiLabelCollator(tokenizer)
@@ -52,7 +54,7 @@ def predict_probabilities(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     batch_size: int = 32,
-    max_length: int = 128,
+    max_length: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
     """``[len(texts), num_labels]`` sigmoid probabilities, in the order of ``texts``."""
@@ -70,7 +72,7 @@ def embed_texts(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     batch_size: int = 32,
-    max_length: int = 128,
+    max_length: int | None = None,
 ) -> dict[str, Any]:
     """Pooled embeddings and projections of ``texts``, in their order:
     ``{"embeddings": [N, hidden], "projections": {head: [N, out_dim]}}`` (``float32``),

@@ -15,13 +15,14 @@ from transformers.utils import ModelOutput
 
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.hierarchy import LabelTree
-from mlcl_text.modeling.configuration import MLCLConfig
+from mlcl_text.modeling.configuration import DEFAULT_MAX_LENGTH, MLCLConfig
 
 ADAPTER_HEAD_FILE = "head.safetensors"
 # config settings that from_adapter carries over (the label tree, heads and LoRA go separately)
 _ADAPTER_CONFIG_KEYS = (
     "pooling",
     "classifier_dropout",
+    "max_length",
     "max_segments",
     "segment_pooling",
     "restricted",
@@ -105,10 +106,14 @@ class MLCLModel(PreTrainedModel):
         """A new model around the pretrained encoder at ``encoder_name_or_path``.
 
         The classifier and heads start from random weights; ``config_kwargs`` go to
-        :class:`MLCLConfig` (``pooling``, ``max_segments``, ...).
+        :class:`MLCLConfig` (``pooling``, ``max_length``, ``max_segments``, ...). Without a
+        ``max_length``, texts are truncated at 128 tokens or at the encoder's positions when it
+        has fewer.
         """
         encoder = AutoModel.from_pretrained(encoder_name_or_path)
         lora = config_kwargs.pop("lora", None)
+        positions = getattr(encoder.config, "max_position_embeddings", None) or DEFAULT_MAX_LENGTH
+        config_kwargs.setdefault("max_length", min(DEFAULT_MAX_LENGTH, positions))
         config = MLCLConfig(
             encoder=encoder.config.to_dict(),
             encoder_name_or_path=str(encoder_name_or_path),

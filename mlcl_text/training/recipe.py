@@ -40,6 +40,7 @@ import yaml
 
 from mlcl_text.evaluation.metrics import METRIC_LABELS
 from mlcl_text.head_spec import ContrastiveHeadSpec
+from mlcl_text.modeling.configuration import DEFAULT_MAX_LENGTH
 from mlcl_text.training.arguments import MLCLTrainingArguments
 from mlcl_text.training.budget import BUDGET_ARGUMENTS, BudgetError, BudgetPlan, TrainingBudget
 from mlcl_text.yaml_loader import parse_yaml, yaml_error_line
@@ -56,7 +57,7 @@ class Recipe:
     # model
     model_name_or_path: str
     pooling: str = "cls"
-    max_length: int = 128
+    max_length: int = DEFAULT_MAX_LENGTH
     max_segments: int = 1
     segment_pooling: str = "max"
     classifier_dropout: float = 0.1

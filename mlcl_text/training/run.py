@@ -172,6 +172,7 @@ def build_model(recipe: Recipe, tree: LabelTree, encoded_train) -> MLCLModel:
         tree,
         heads=recipe.head_specs(),
         pooling=recipe.pooling,
+        max_length=recipe.max_length,
         max_segments=recipe.max_segments,
         segment_pooling=recipe.segment_pooling,
         classifier_dropout=recipe.classifier_dropout,

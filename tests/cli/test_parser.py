@@ -63,7 +63,7 @@ def test_shared_blocks_give_the_same_options_to_each_command():
         (["subset", "--data", "d", "--level", "0", "--output", "o"], "--level: must be >= 1"),
         (["predict", "m", "--batch-size", "0"], "argument --batch-size: must be >= 1, got 0"),
         (["predict", "m", "--top-k", "0"], "argument --top-k: must be >= 1"),
-        (["predict", "m", "--max-length", "-5"], "argument --max-length: must be >= 1"),
+        (["predict", "m", "--max-length", "4"], "argument --max-length: must be >= 8, got 4"),
         (["predict", "m", "--threshold", "1.5"], "argument --threshold: must be in [0, 1]"),
         (["evaluate", "m", "--max-points", "-1"], "argument --max-points: must be >= 0"),
         (["inspect", "r", "--steps", "ten"], "argument --steps: expected an integer, got 'ten'"),

@@ -78,4 +78,4 @@ def test_unknown_label_names_the_row(tiny_tokenizer):
         [{"text": "x", "labels": ["CS"]}, {"text": "y", "labels": ["Physics"]}]
     )
     with pytest.raises(ValueError, match="row 1: unknown label 'Physics'"):
-        encode_dataset(data, TREE, tiny_tokenizer)
+        encode_dataset(data, TREE, tiny_tokenizer, max_length=16)

@@ -46,7 +46,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
         train_label_counts=_train_label_counts(args.model, data),
         options=EvaluationOptions(
             batch_size=args.batch_size,
-            max_length=int(recipe.get("max_length", 128)),
             max_points=args.max_points,
             split_name=args.split,
             progress=True,
@@ -99,17 +98,17 @@ def run_predict(args: argparse.Namespace) -> int:
         read_texts,
         write_records,
     )
-    from mlcl_text.modeling.inference import label_predictions
+    from mlcl_text.modeling.inference import label_predictions, predict_probabilities
 
     if args.output:
         check_output(args.output)  # before any work
-    model, tokenizer, recipe = load_model(args.model, args.device)
+    model, tokenizer, _ = load_model(args.model, args.device)
     texts = read_texts(args.input, args.text_columns or ["text"], args.id_column)
     if not texts.texts:
         raise DataError(f"{args.input}: no text to label")
-    if args.max_length:
-        recipe = {**recipe, "max_length": args.max_length}
-    probabilities = _probabilities(model, tokenizer, texts.texts, args.batch_size, recipe)
+    probabilities = predict_probabilities(
+        model, tokenizer, texts.texts, args.batch_size, args.max_length, progress=True
+    )
     names = model.config.tree.names
     threshold = decision_threshold(args.model, args.threshold, model.config.tree)
     predictions = label_predictions(
@@ -120,16 +119,3 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {len(records)} predictions to {args.output}")
     return 0
-
-
-def _probabilities(model, tokenizer, texts, batch_size, recipe):
-    from mlcl_text.modeling.inference import predict_probabilities
-
-    return predict_probabilities(
-        model,
-        tokenizer,
-        texts,
-        batch_size=batch_size,
-        max_length=int(recipe.get("max_length", 128)),
-        progress=True,
-    )
