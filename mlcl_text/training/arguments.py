@@ -21,6 +21,37 @@ CLASSIFIER_INITS = ("random", "probe")
 COMPONENTS = ("encoder", "classifier", "heads")
 
 
+#: the lower bounds of this class's own numeric fields: name → (lowest value, whether the lowest
+#: value itself is allowed). ``__post_init__`` checks them, and a recipe checks them with its
+#: file and key (:mod:`mlcl_text.training.recipe`).
+LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
+    "classifier_learning_rate": (0.0, False),
+    "head_learning_rate": (0.0, False),
+    "contrastive_stage_learning_rate": (0.0, False),
+    "memory_size": (0, True),
+    "contrastive_weight": (0.0, True),
+    "classification_weight": (0.0, True),
+    "contrastive_warmup_steps": (0, True),
+    "contrastive_stage_steps": (0, True),
+    "contrastive_stage_epochs": (0.0, True),
+    "samples_per_label": (2, True),
+    "early_stopping_patience": (0, True),
+    "classifier_fit_c": (0.0, False),
+}
+
+
+def bound_error(name: str, value: object) -> str | None:
+    """``"NAME must be >= LOW, got VALUE"`` when ``value`` is below ``name``'s bound
+    (:data:`LOWER_BOUNDS`), else ``None`` (also for a name without a bound, or ``None``)."""
+    bound = LOWER_BOUNDS.get(name)
+    if bound is None or value is None or isinstance(value, bool):
+        return None
+    lowest, inclusive = bound
+    if isinstance(value, int | float) and not (value >= lowest if inclusive else value > lowest):
+        return f"{name} must be {'>=' if inclusive else '>'} {lowest:g}, got {value!r}"
+    return None
+
+
 @dataclass
 class MLCLTrainingArguments(TrainingArguments):
     """``TrainingArguments`` plus how the classification and contrastive losses combine.
@@ -150,16 +181,11 @@ class MLCLTrainingArguments(TrainingArguments):
                 f"schedule={self.schedule!r} needs contrastive_stage_steps >= 1 or "
                 "contrastive_stage_epochs > 0"
             )
-        if min(self.contrastive_weight, self.classification_weight) < 0:
-            raise ValueError("loss weights must be >= 0")
         if self.contrastive_views not in (1, 2):
             raise ValueError(f"contrastive_views must be 1 or 2, got {self.contrastive_views}")
-        for name in ("classifier_learning_rate", "head_learning_rate"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value}")
-        if self.classifier_fit_c <= 0:
-            raise ValueError(f"classifier_fit_c must be > 0, got {self.classifier_fit_c}")
+        for name in LOWER_BOUNDS:
+            if (error := bound_error(name, getattr(self, name))) is not None:
+                raise ValueError(error)
         if (
             self.classifier_init == "probe"
             and self.schedule == "two_stage"
@@ -170,17 +196,13 @@ class MLCLTrainingArguments(TrainingArguments):
                 "classifier_fit='logistic' never trains the classifier"
             )
         if self.batch_sampler == "labels" and (
-            self.samples_per_label < 2 or self.per_device_train_batch_size % self.samples_per_label
+            self.per_device_train_batch_size % self.samples_per_label
         ):
             raise ValueError(
-                f"batch_sampler='labels' needs samples_per_label >= 2 dividing "
+                f"batch_sampler='labels' needs samples_per_label dividing "
                 f"per_device_train_batch_size ({self.per_device_train_batch_size}), got "
                 f"{self.samples_per_label}"
             )
-        if self.memory_size < 0:
-            raise ValueError(f"memory_size must be >= 0, got {self.memory_size}")
-        if self.early_stopping_patience < 0:
-            raise ValueError("early_stopping_patience must be >= 0")
         if self.early_stopping_patience and not self.load_best_model_at_end:
             raise ValueError("early_stopping_patience needs load_best_model_at_end: true")
 

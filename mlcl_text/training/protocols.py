@@ -47,11 +47,11 @@ class ProtocolResult:
 
 def stage_plan(args: MLCLTrainingArguments, has_heads: bool) -> list[str]:
     """The stages ``args.schedule`` runs (a model without heads only ever trains jointly)."""
-    schedule = getattr(args, "schedule", "joint")
+    schedule = args.schedule
     if schedule != "joint" and not has_heads:
         raise ValueError(f"schedule={schedule!r} needs contrastive heads")
     if schedule == "two_stage":
-        logistic = getattr(args, "classifier_fit", "none") == "logistic"
+        logistic = args.classifier_fit == "logistic"
         return ["contrastive"] if logistic else ["contrastive", "classifier"]
     if schedule == "pretrain_finetune":
         return ["contrastive", "finetune"]
@@ -101,7 +101,7 @@ def run_protocol(
         stage_args = contrastive_stage_arguments(args) if stage == "contrastive" else args
         if stage == "contrastive" and last:  # two_stage with a logistic fit: nothing evaluates
             stage_args = dataclasses.replace(stage_args, output_dir=args.output_dir)
-        if stage != "contrastive" and getattr(args, "classifier_init", "random") == "probe":
+        if stage != "contrastive" and args.classifier_init == "probe":
             started = time.perf_counter()
             _fit_classifier(model, args, train_dataset, data_collator)
             seconds["probe_init"] = time.perf_counter() - started
@@ -123,7 +123,7 @@ def run_protocol(
             for entry in trainer.state.log_history
         )
         steps_before += trainer.state.global_step
-    if getattr(args, "classifier_fit", "none") == "logistic":
+    if args.classifier_fit == "logistic":
         started = time.perf_counter()
         _fit_classifier(
             trainer.accelerator.unwrap_model(trainer.model), args, train_dataset, data_collator

@@ -41,7 +41,7 @@ import yaml
 from mlcl_text.evaluation.metrics import METRIC_LABELS
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.modeling.configuration import DEFAULT_MAX_LENGTH
-from mlcl_text.training.arguments import MLCLTrainingArguments
+from mlcl_text.training.arguments import MLCLTrainingArguments, bound_error
 from mlcl_text.training.budget import BUDGET_ARGUMENTS, BudgetError, BudgetPlan, TrainingBudget
 from mlcl_text.yaml_loader import parse_yaml, yaml_error_line
 
@@ -229,12 +229,10 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
 
 
 # ---------------------------------------------------------------------------- validation
-#: key → (lowest value, whether the lowest value itself is allowed)
+#: key → (lowest value, whether the lowest value itself is allowed), for the keys that are not
+#: MLCLTrainingArguments' own (those: arguments.LOWER_BOUNDS)
 _LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
     "learning_rate": (0.0, False),
-    "classifier_learning_rate": (0.0, False),
-    "head_learning_rate": (0.0, False),
-    "contrastive_stage_learning_rate": (0.0, False),
     "num_train_epochs": (0.0, True),
     "per_device_train_batch_size": (1, True),
     "per_device_eval_batch_size": (1, True),
@@ -244,7 +242,6 @@ _LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
     "max_eval_samples": (1, True),
     "weight_decay": (0.0, True),
     "classifier_dropout": (0.0, True),
-    "memory_size": (0, True),
     "warmup_steps": (0.0, True),
     "logging_steps": (0.0, False),
     "save_steps": (0.0, False),
@@ -253,14 +250,6 @@ _LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
     "max_grad_norm": (0.0, True),
     "seed": (0, True),
     "dataloader_num_workers": (0, True),
-    "contrastive_weight": (0.0, True),
-    "classification_weight": (0.0, True),
-    "contrastive_warmup_steps": (0, True),
-    "contrastive_stage_steps": (0, True),
-    "contrastive_stage_epochs": (0.0, True),
-    "samples_per_label": (2, True),
-    "early_stopping_patience": (0, True),
-    "classifier_fit_c": (0.0, False),
     "max_steps": (-1, True),
     "eval_accumulation_steps": (1, True),
     "adam_beta1": (0.0, True),
@@ -321,6 +310,8 @@ def _check_type(key: str, value: Any, where: str) -> None:
 
 
 def _check_range(key: str, value: Any, where: str) -> None:
+    if (error := bound_error(key, value)) is not None:
+        raise RecipeError(f"{where}: {error}")
     bound = _LOWER_BOUNDS.get(key)
     if bound is None or value is None or isinstance(value, bool):
         return

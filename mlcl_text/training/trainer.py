@@ -28,9 +28,7 @@ from mlcl_text.evaluation.metrics import evaluate_predictions
 from mlcl_text.evaluation.thresholds import tune_global_threshold
 from mlcl_text.losses.multi_level import MultiLevelContrastiveLoss
 from mlcl_text.run_folder import TRAINING_ARGS_FILE, write_json
-from mlcl_text.training.arguments import (
-    COMPONENTS,
-)
+from mlcl_text.training.arguments import COMPONENTS, MLCLTrainingArguments
 from mlcl_text.training.progress import use_readable_output
 from mlcl_text.training.sampling import LabelBatchSampler, sampling_view
 
@@ -113,6 +111,11 @@ class MLCLTrainer(Trainer):
     ):
         if stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+        given = kwargs.get("args", args[1] if len(args) > 1 else None)
+        if not isinstance(given, MLCLTrainingArguments):
+            raise TypeError(
+                f"MLCLTrainer needs args=MLCLTrainingArguments(...), got {type(given).__name__}"
+            )
         model = kwargs.get("model", args[0] if args else None)
         if model is not None:
             _set_stage_trainable(model, stage)
@@ -122,7 +125,7 @@ class MLCLTrainer(Trainer):
         config = self.model.config
         if self.compute_metrics is None:
             self.compute_metrics = validation_scores(config.num_labels)
-        memory = getattr(self.args, "memory_size", 0)
+        memory = self.args.memory_size
         self.contrastive = (
             MultiLevelContrastiveLoss(config.head_specs, tree=config.tree, memory_size=memory)
             if config.heads and stage in ("joint", "contrastive")
@@ -131,7 +134,7 @@ class MLCLTrainer(Trainer):
         if stage == "contrastive" and self.contrastive is None:
             raise ValueError("a contrastive stage needs a model with projection heads")
         self.pos_weight = pos_weight
-        patience = getattr(self.args, "early_stopping_patience", 0)
+        patience = self.args.early_stopping_patience
         if patience:
             self.add_callback(EarlyStoppingCallback(early_stopping_patience=patience))
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
@@ -141,7 +144,7 @@ class MLCLTrainer(Trainer):
     def _get_train_sampler(self, train_dataset=None) -> torch.utils.data.Sampler | None:
         """The Trainer's sampler, or a :class:`~mlcl_text.training.sampling.LabelBatchSampler` with
         ``batch_sampler="labels"``."""
-        if getattr(self.args, "batch_sampler", "random") != "labels":
+        if self.args.batch_sampler != "labels":
             return super()._get_train_sampler(train_dataset)
         dataset = self.train_dataset if train_dataset is None else train_dataset
         matrix = sampling_view(
@@ -179,7 +182,7 @@ class MLCLTrainer(Trainer):
             if parameter.requires_grad:
                 groups[(parameter_component(name), name in decay)].append(parameter)
         args = self.args
-        rate = getattr(args, "component_learning_rate", lambda _: args.learning_rate)
+        rate = args.component_learning_rate
         parameter_groups = [
             {
                 "params": params,
@@ -199,13 +202,12 @@ class MLCLTrainer(Trainer):
     def loss_weights(self, step: int) -> tuple[float, float]:
         """``(a_cls, a_con)`` at optimisation step ``step`` before any gradient balancing."""
         args = self.args
-        a_cls = getattr(args, "classification_weight", 1.0)
-        a_con = getattr(args, "contrastive_weight", 1.0)
+        a_cls, a_con = args.classification_weight, args.contrastive_weight
         if self.stage == "contrastive":
             return 0.0, a_con
         if self.stage in ("classifier", "finetune"):
             return a_cls, 0.0
-        warmup = getattr(args, "contrastive_warmup_steps", 0)
+        warmup = args.contrastive_warmup_steps
         if warmup > 0:
             a_con *= min(1.0, step / warmup)
         return a_cls, a_con
@@ -225,7 +227,7 @@ class MLCLTrainer(Trainer):
         if training and self.stage == "classifier":
             self.accelerator.unwrap_model(model).encoder.eval()  # no dropout on frozen features
         a_cls, a_con = self.loss_weights(self.state.global_step) if training else (1.0, 1.0)
-        views = getattr(self.args, "contrastive_views", 1) if training else 1
+        views = self.args.contrastive_views if training else 1
         if self.contrastive is not None and views == 2:
             inputs = {k: torch.cat([v, v]) if torch.is_tensor(v) else v for k, v in inputs.items()}
             labels = torch.cat([labels, labels])
@@ -266,8 +268,8 @@ class MLCLTrainer(Trainer):
         """``a_con``, rescaled by the gradient norms at the pooled embeddings when balancing
         (see :class:`MLCLTrainingArguments`); the norms are logged as ``grad_norm/cls`` and
         ``grad_norm/con`` when balancing or ``log_component_gradients`` is on."""
-        balance = getattr(self.args, "contrastive_balance", "none") == "gradient"
-        if not (balance or getattr(self.args, "log_component_gradients", False)):
+        balance = self.args.contrastive_balance == "gradient"
+        if not (balance or self.args.log_component_gradients):
             return a_con
         if self.stage != "joint" or not embeddings.requires_grad:
             return a_con

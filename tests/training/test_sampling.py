@@ -134,7 +134,10 @@ def test_bad_sampler_arguments(tmp_path):
 
     with pytest.raises(ValueError, match="batch_sampler must be one of"):
         MLCLTrainingArguments(output_dir=str(tmp_path), batch_sampler="balanced")
-    with pytest.raises(ValueError, match="samples_per_label >= 2 dividing"):
+    with pytest.raises(
+        ValueError,
+        match=r"needs samples_per_label dividing per_device_train_batch_size \(6\), got 4",
+    ):
         MLCLTrainingArguments(
             output_dir=str(tmp_path),
             batch_sampler="labels",
