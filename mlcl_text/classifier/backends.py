@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from mlcl_text.modeling.inference import embed_texts, predict_probabilities
+from mlcl_text.modeling.inference import embed_texts, length_sorted_batches, predict_probabilities
 from mlcl_text.modeling.model import MLCLModel
 
 
@@ -44,3 +44,39 @@ class TorchBackend:
 
     def embeddings(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
         return embed_texts(self.model, self.tokenizer, texts, batch_size, max_length)["embeddings"]
+
+
+class OnnxBackend:
+    """The ``onnx`` export form (:mod:`mlcl_text.export.onnx`) on onnxruntime's CPU provider,
+    batched as the PyTorch backend batches."""
+
+    def __init__(
+        self,
+        session,
+        tokenizer: PreTrainedTokenizerBase,
+        max_segments: int = 1,
+    ):
+        self.session = session
+        self.tokenizer = tokenizer
+        self.max_segments = max_segments
+        self.input_names = [given.name for given in session.get_inputs()]
+
+    device = torch.device("cpu")
+
+    def probabilities(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
+        return self._run("probabilities", texts, batch_size, max_length)
+
+    def embeddings(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
+        return self._run("embeddings", texts, batch_size, max_length)
+
+    def _run(self, output: str, texts: Sequence[str], batch_size: int, max_length: int):
+        result = None
+        for chosen, batch in length_sorted_batches(
+            self.tokenizer, texts, max_length, self.max_segments, batch_size
+        ):
+            feed = {name: batch[name].numpy() for name in self.input_names}
+            values = self.session.run([output], feed)[0]
+            if result is None:
+                result = np.zeros((len(texts), values.shape[1]), dtype=np.float32)
+            result[chosen] = values
+        return result

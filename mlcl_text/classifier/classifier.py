@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlcl_text.classifier.backends import Backend, TorchBackend
+from mlcl_text.classifier.backends import Backend, OnnxBackend, TorchBackend
 from mlcl_text.classifier.sources import ModelSource, resolve_source
 from mlcl_text.evaluation.thresholds import Thresholds
 from mlcl_text.hierarchy import LabelTree
@@ -72,7 +72,8 @@ class Classifier:
         token: str | None = None,
     ) -> Classifier:
         """The classifier of a training run folder, one of its ``checkpoint-*`` folders, a
-        ``full`` export or a Hub repository pushed by ``mlcl-text push``.
+        ``full`` or ``onnx`` export (run on onnxruntime) or a Hub repository pushed by
+        ``mlcl-text push``.
 
         ``device`` is ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda:1"``, ...;
         ``max_length`` overrides the length the model was trained with.
@@ -165,19 +166,29 @@ def _checked_texts(texts: Sequence[str]) -> list[str]:
 
 
 def _load_backend(source: ModelSource, device: str):
-    """``(backend, MLCLConfig)`` of ``source``."""
+    """``(backend, MLCLConfig)`` of ``source``: onnxruntime for an ``onnx`` export, else
+    PyTorch on ``device``."""
     import torch
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    from mlcl_text.modeling.configuration import MLCLConfig
     from mlcl_text.modeling.model import MLCLModel
 
+    tokenizer = AutoTokenizer.from_pretrained(source.tokenizer_folder)
+    if source.onnx_file is not None:
+        from mlcl_text.export.onnx import load_session
+
+        if device not in ("auto", "cpu"):
+            raise ValueError(f"an ONNX model runs on the CPU here, not on device={device!r}")
+        config = MLCLConfig.from_pretrained(source.folder)
+        backend = OnnxBackend(load_session(source.onnx_file), tokenizer, config.max_segments)
+        return backend, config
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     hf_logging.disable_progress_bar()  # no "Loading weights" bar
     try:
         model = MLCLModel.from_pretrained(source.folder).to(device)
-        tokenizer = AutoTokenizer.from_pretrained(source.tokenizer_folder)
     finally:
         hf_logging.enable_progress_bar()
     return TorchBackend(model, tokenizer), model.config

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlcl_text.export.onnx import ONNX_FILE
 from mlcl_text.modeling.configuration import MLCLConfig
 from mlcl_text.run_folder import CONFIG_FILE, THRESHOLDS_FILE, RunFolderError
 
@@ -28,11 +29,13 @@ class ModelSource:
         folder: the folder holding ``config.json`` and the weights.
         tokenizer_folder: the folder holding the tokenizer (the run folder for a checkpoint).
         thresholds_file: the tuned ``thresholds.json``, or ``None`` when there is none.
+        onnx_file: the graph of an ``onnx`` export, ``None`` for PyTorch weights.
     """
 
     folder: Path
     tokenizer_folder: Path
     thresholds_file: Path | None
+    onnx_file: Path | None = None
 
 
 def resolve_source(
@@ -75,10 +78,12 @@ def local_source(folder: Path) -> ModelSource:
             )
         tokenizer_folder = parent
     thresholds = folder / THRESHOLDS_FILE
+    onnx = folder / ONNX_FILE
     return ModelSource(
         folder=folder,
         tokenizer_folder=tokenizer_folder,
         thresholds_file=thresholds if thresholds.is_file() else None,
+        onnx_file=onnx if onnx.is_file() else None,
     )
 
 

@@ -13,6 +13,9 @@ Forms:
   raises rather than writing a checkpoint that computes different probabilities.
 * ``encoder``: the fine-tuned encoder (``AutoModel``) with sentence-transformers module
   files, so ``SentenceTransformer(path)`` gives the model's pooled embeddings.
+* ``onnx``: one ONNX graph from token ids to probabilities and pooled embeddings (any pooling,
+  segments too; :mod:`mlcl_text.export.onnx`) with the model's config and tokenizer:
+  ``Classifier.from_pretrained(path)`` runs it on onnxruntime, and any ONNX runtime can.
 
 LoRA adapters are merged into the encoder for every form (on a copy: the given model is
 left as it is). Exports never write into a non-empty folder.
@@ -33,17 +36,15 @@ from huggingface_hub import HfApi
 from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
 from mlcl_text.evaluation.thresholds import Thresholds
+from mlcl_text.export.errors import NotExportableError
 from mlcl_text.export.model_card import ModelCardInfo, render_model_card
+from mlcl_text.export.onnx import write_onnx
 from mlcl_text.export.sentence_transformers import write_sentence_transformers_files
 from mlcl_text.modeling.configuration import MLCLConfig
 from mlcl_text.modeling.model import MLCLModel
 from mlcl_text.run_folder import PLOTS_DIR, THRESHOLDS_FILE
 
-FORMS = ("full", "classifier", "encoder")
-
-
-class NotExportableError(ValueError):
-    """The model's computation has no exact equivalent in the requested form."""
+FORMS = ("full", "classifier", "encoder", "onnx")
 
 
 def export_model(
@@ -67,14 +68,43 @@ def export_model(
         raise FileExistsError(f"{directory} is not empty; export into a new folder")
     if form == "classifier":
         check_classifier_exportable(model)
+    if form == "onnx" and tokenizer is None:
+        raise ValueError("form='onnx' needs the tokenizer: its inputs are the graph's inputs")
+    created = not directory.exists()
+    try:
+        return _write_form(
+            model, directory, form, tokenizer, card_info, repo_id, thresholds, figures_dir
+        )
+    except BaseException:  # nothing half-written is left: the folder was new or empty
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            for child in directory.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        raise
+
+
+def _write_form(
+    model: MLCLModel,
+    directory: Path,
+    form: str,
+    tokenizer: PreTrainedTokenizerBase | None,
+    card_info: ModelCardInfo | None,
+    repo_id: str | None,
+    thresholds: Thresholds | None,
+    figures_dir: str | os.PathLike | None,
+) -> Path:
     merged = copy.deepcopy(model).merge_lora().eval()
     directory.mkdir(parents=True, exist_ok=True)
     if form == "full":
         merged.save_pretrained(directory)
     elif form == "classifier":
         standard_classifier(merged).save_pretrained(directory)
-    else:
+    elif form == "encoder":
         merged.encoder.save_pretrained(directory)
+    else:
+        merged.config.save_pretrained(directory)  # labels, length, pooling: the Classifier's
+        write_onnx(merged, directory, tokenizer)
     if tokenizer is not None:
         trained_length(tokenizer, merged.config).save_pretrained(directory)
     if form == "encoder":

@@ -26,18 +26,23 @@ FORM_DESCRIPTIONS = {
     "classifier": "a standard `AutoModelForSequenceClassification` checkpoint that loads with plain "
     "transformers, no mlcl-text needed",
     "encoder": "the fine-tuned encoder (`AutoModel`) with sentence-transformers module files",
+    "onnx": "an ONNX graph of the classifier (token ids to probabilities, pooling and sigmoid "
+    "inside) with its tokenizer, for onnxruntime or any ONNX runtime",
 }
 
-USAGE = {
-    "full": """```python
-import mlcl_text  # registers the "mlcl" model type
-from transformers import AutoModel, AutoTokenizer
+_CLASSIFIER_USAGE = """```python
+from mlcl_text import Classifier
 
-model = AutoModel.from_pretrained("{repo}")
-tokenizer = AutoTokenizer.from_pretrained("{repo}")
-batch = tokenizer(["a text to label"], return_tensors="pt", truncation=True)
-probabilities = model(**batch).logits.sigmoid()
-```""",
+classifier = Classifier.from_pretrained("{repo}")
+classifier.predict(["a text to label"])  # label names at the tuned thresholds
+classifier.predict_proba(["a text to label"])  # probabilities; classifier.labels names them
+```"""
+
+USAGE = {
+    "full": _CLASSIFIER_USAGE,
+    "onnx": _CLASSIFIER_USAGE.replace(
+        "```python\n", "```python\n# pip install 'mlcl-text[onnx]'\n", 1
+    ),
     "classifier": """```python
 from transformers import pipeline
 

@@ -15,6 +15,34 @@ from mlcl_text.data.encoding import MultiLabelCollator, token_count, tokenize_te
 from mlcl_text.modeling.model import MLCLModel, MLCLOutput
 
 
+def length_sorted_batches(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    max_length: int,
+    max_segments: int = 1,
+    batch_size: int = 32,
+    progress: bool = False,
+) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
+    """``(positions in texts, padded batch)`` for batches of ``texts``.
+
+    Texts are tokenised as in training (truncated to ``max_length``, or cut into up to
+    ``max_segments`` windows) and sorted by token length, so each batch pads little
+    (:class:`~mlcl_text.data.encoding.MultiLabelCollator` pads per batch).
+    """
+    texts = [str(text) for text in texts]
+    if not texts:
+        return
+    encoded = tokenize_texts(tokenizer, texts, max_length, max_segments)
+    rows = [{key: values[i] for key, values in encoded.items()} for i in range(len(texts))]
+    lengths = [token_count(row["input_ids"]) for row in rows]
+    collate = MultiLabelCollator(tokenizer)
+    order = np.argsort(lengths, kind="stable")
+    starts = range(0, len(rows), batch_size)
+    for start in tqdm(starts, desc="Predicting", disable=not progress):
+        chosen = order[start : start + batch_size]
+        yield chosen, collate([rows[i] for i in chosen])
+
+
 @torch.no_grad()
 def batched_outputs(
     model: MLCLModel,
@@ -24,29 +52,15 @@ def batched_outputs(
     max_length: int | None = None,
     progress: bool = False,
 ) -> Iterator[tuple[np.ndarray, MLCLOutput]]:
-    """``(positions in texts, model output)`` for batches of ``texts``, in eval mode.
-
-    Texts are tokenised as in training (truncated to ``max_length``, by default the model's
-    ``config.max_length``, or cut into up to ``model.config.max_segments`` windows) and sorted
-    by token length, so each batch pads little
-    (:class:`~mlcl_text.data.encoding.MultiLabelCollator` pads per batch).
-    """
+    """``(positions in texts, model output)`` for the :func:`length_sorted_batches` of
+    ``texts``, in eval mode; ``max_length`` defaults to the model's ``config.max_length``."""
     model.eval()
     device = next(model.parameters()).device
-    texts = [str(text) for text in texts]
-    if not texts:
-        return
     length = max_length or model.config.max_length
-    encoded = tokenize_texts(tokenizer, texts, length, model.config.max_segments)
-    rows = [{key: values[i] for key, values in encoded.items()} for i in range(len(texts))]
-    lengths = [token_count(row["input_ids"]) for row in rows]
-    collate = MultiLabelCollator(tokenizer)
-    order = np.argsort(lengths, kind="stable")
-    starts = range(0, len(rows), batch_size)
-    for start in tqdm(starts, desc="Predicting", disable=not progress):
-        chosen = order[start : start + batch_size]
-        batch = {k: v.to(device) for k, v in collate([rows[i] for i in chosen]).items()}
-        yield chosen, model(**batch)
+    for chosen, batch in length_sorted_batches(
+        tokenizer, texts, length, model.config.max_segments, batch_size, progress
+    ):
+        yield chosen, model(**{k: v.to(device) for k, v in batch.items()})
 
 
 def predict_probabilities(
