@@ -1,24 +1,25 @@
 """The ``mlcl-text`` command: train, evaluate, predict, export, push, baselines and demo.
 
-:func:`main` is the console script. It parses the arguments (:mod:`mlcl_text.cli.parser`) and
-runs the command's ``run_*`` function (:mod:`mlcl_text.cli.commands`). User mistakes (a
-missing file, a bad recipe key, an unknown data set) end with one ``mlcl-text: error: ...``
-line and exit status 2; ``--debug`` shows the traceback instead.
+:func:`main` is the console script. It parses the arguments (:func:`build_parser`, which finds
+the commands: one module each in :mod:`mlcl_text.cli.commands`) and runs the command's ``run``
+function. User mistakes (a missing file, a bad recipe key, an unknown data set) end with one
+``mlcl-text: error: ...`` line and exit status 2; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import itertools
 import logging
+import pkgutil
 import sys
+from types import ModuleType
 
-from mlcl_text.cli import parser as cli_parser
-from mlcl_text.cli.commands.scoring import run_evaluate, run_predict
-from mlcl_text.cli.commands.sharing import run_export, run_push
-from mlcl_text.cli.commands.studies import run_baselines, run_compare, run_sweep
-from mlcl_text.cli.commands.training import run_demo, run_inspect, run_subset, run_train
+from mlcl_text.cli import commands as command_package
+from mlcl_text.cli.options import Parser, UsageError
 from mlcl_text.data.registry import DataError
-from mlcl_text.export.forms import NotExportableError
+from mlcl_text.export.errors import NotExportableError
 from mlcl_text.run_folder import RunFolderError
 from mlcl_text.studies.baselines import BaselineError
 from mlcl_text.studies.compare import CompareError
@@ -27,6 +28,7 @@ from mlcl_text.training.recipe import RecipeError
 __all__ = [
     "USER_ERRORS",
     "build_parser",
+    "command_modules",
     "main",
 ]
 
@@ -41,13 +43,17 @@ USER_ERRORS = (
     FileExistsError,
     PermissionError,
 )
+COMMAND_INTERFACE = (
+    "ORDER: int, add_parser(commands) -> argparse.ArgumentParser and "
+    "run(args: argparse.Namespace) -> int"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except cli_parser.UsageError as error:
+    except UsageError as error:
         print(f"mlcl-text: error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(
@@ -63,23 +69,61 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``mlcl-text`` parser (:mod:`mlcl_text.cli.parser`), each command bound to its
-    ``run_*`` function."""
-    return cli_parser.build_parser(
-        {
-            "train": run_train,
-            "inspect": run_inspect,
-            "evaluate": run_evaluate,
-            "predict": run_predict,
-            "subset": run_subset,
-            "export": run_export,
-            "push": run_push,
-            "compare": run_compare,
-            "baselines": run_baselines,
-            "sweep": run_sweep,
-            "demo": run_demo,
-        }
+    """The ``mlcl-text`` parser: each module of :mod:`mlcl_text.cli.commands` adds its command
+    (in the order of :func:`command_modules`), bound to its ``run`` function (``args.run``)."""
+    parser = Parser(
+        prog="mlcl-text",
+        description="Multi-label and hierarchical text classification with supervised contrastive learning.",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in command_modules():
+        name = _command_name(module)
+        command = module.add_parser(commands)
+        if commands.choices.get(name) is not command:
+            raise TypeError(
+                f"{module.__name__}.add_parser must add and return the parser of the command "
+                f"{name!r}: a command is named after its module"
+            )
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def command_modules() -> list[ModuleType]:
+    """Every module of :mod:`mlcl_text.cli.commands`, by its ``ORDER``; ``TypeError`` names a
+    module that is no command (see the package's docstring) or two that share an ``ORDER``."""
+    modules = []
+    for info in pkgutil.iter_modules(command_package.__path__, f"{command_package.__name__}."):
+        module = importlib.import_module(info.name)
+        lacks = [name for name in ("ORDER", "add_parser", "run") if not _defines(module, name)]
+        if lacks:
+            raise TypeError(
+                f"{module.__name__} is no command: it lacks {', '.join(lacks)} (every module of "
+                f"{command_package.__name__} is one command and defines {COMMAND_INTERFACE})"
+            )
+        modules.append(module)
+    modules.sort(key=lambda module: (module.ORDER, module.__name__))
+    for first, second in itertools.pairwise(modules):
+        if first.ORDER == second.ORDER:
+            raise TypeError(
+                f"{first.__name__} and {second.__name__} both have ORDER = {first.ORDER}: "
+                "give each command its own place in mlcl-text --help"
+            )
+    return modules
+
+
+def _defines(module: ModuleType, name: str) -> bool:
+    value = getattr(module, name, None)
+    if name == "ORDER":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return callable(value)
+
+
+def _command_name(module: ModuleType) -> str:
+    return module.__name__.rpartition(".")[2]
 
 
 if __name__ == "__main__":

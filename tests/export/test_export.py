@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from mlcl_text import MLCLModel
-from mlcl_text.export.forms import NotExportableError, export_model, push_to_hub
+from mlcl_text.export.errors import NotExportableError
+from mlcl_text.export.forms import export_model, push_to_hub
 from mlcl_text.export.model_card import ModelCardInfo
 from mlcl_text.head_spec import ContrastiveHeadSpec
 

@@ -1,12 +1,22 @@
-"""The functions that run the ``mlcl-text`` commands, grouped by what they work on.
+"""The ``mlcl-text`` commands: one module per command, named after it (``train.py`` is
+``mlcl-text train``).
 
-* :mod:`~mlcl_text.cli.commands.training`: ``train``, ``inspect``, ``subset`` and ``demo``;
-* :mod:`~mlcl_text.cli.commands.scoring`: ``evaluate`` and ``predict`` with a trained model;
-* :mod:`~mlcl_text.cli.commands.sharing`: ``export`` and ``push`` (with the model card's facts);
-* :mod:`~mlcl_text.cli.commands.studies`: ``compare``, ``baselines`` and ``sweep``;
-* :mod:`~mlcl_text.cli.commands.loading`: what several commands load (a trained model, a data
-  set by name or path, a run's thresholds).
+To add a command, add a module here that defines:
 
-:mod:`mlcl_text.cli.main` binds them to the parser of :mod:`mlcl_text.cli.parser`. Heavy libraries
-are imported inside the functions, so that ``mlcl-text --help`` starts quickly.
+* ``ORDER: int``: its place in ``mlcl-text --help``, smallest first (today 10, 20, ..., 110 for
+  train, inspect, evaluate, predict, subset, export, push, compare, baselines, sweep and demo;
+  the gaps leave room for a new command anywhere; two commands may not share a number);
+* ``add_parser(commands) -> argparse.ArgumentParser``: adds its subparser, named after the
+  module, to ``commands`` (the ``mlcl-text`` subparsers), with its options and help
+  (the option blocks and argparse types several commands share are in
+  :mod:`mlcl_text.cli.options`);
+* ``run(args: argparse.Namespace) -> int``: runs it and returns the exit status.
+
+Nothing else registers it: :func:`mlcl_text.cli.main.build_parser` finds every module of this
+package (``pkgutil.iter_modules``), so each module here must be a command; one without these
+three names stops the parser from being built, with one message naming the module and what it
+lacks. What several commands load lives in :mod:`mlcl_text.cli.loading`; a helper two commands
+share lives in the command that owns it (``train.print_summary`` for ``demo``,
+``export.card_info`` for ``push``). Heavy libraries are imported inside ``run``, so that
+``mlcl-text --help`` starts quickly.
 """

@@ -1,18 +1,30 @@
-"""The ``export`` and ``push`` commands: a trained model as a shareable folder or Hub repository,
-with the model card's facts read from its run folder."""
+"""``mlcl-text export``: export a trained model as a shareable folder in one of the export forms,
+with its model card, thresholds and figures.
+
+:func:`card_info` reads the card's facts from the run folder; the ``push`` command uses it too."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from mlcl_text.cli.commands.loading import load_model, stored_thresholds
+from mlcl_text.cli.loading import load_model, stored_thresholds
+from mlcl_text.cli.options import Subparsers, add_form_option
 from mlcl_text.run_folder import PLOTS_DIR, read_metrics
 
+ORDER = 60
 CARD_METRICS = ("micro_f1", "macro_f1", "hier_f1", "micro_auc", "macro_auc", "p@5")
 
 
-def run_export(args: argparse.Namespace) -> int:
+def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
+    export = commands.add_parser("export", help="export a trained model")
+    export.add_argument("model")
+    add_form_option(export)
+    export.add_argument("--output", required=True, help="new or empty folder")
+    return export
+
+
+def run(args: argparse.Namespace) -> int:
     from mlcl_text.export.forms import export_model
 
     model, tokenizer, recipe = load_model(args.model)
@@ -22,7 +34,7 @@ def run_export(args: argparse.Namespace) -> int:
         args.output,
         args.form,
         tokenizer=tokenizer,
-        card_info=_card_info(args.model, recipe),
+        card_info=card_info(args.model, recipe),
         thresholds=thresholds,
         figures_dir=Path(args.model) / PLOTS_DIR,
     )
@@ -30,31 +42,7 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_push(args: argparse.Namespace) -> int:
-    from mlcl_text.export.forms import push_to_hub
-
-    model, tokenizer, recipe = load_model(args.model)
-    if model.config.restricted and not args.private and not (args.data_use_agreement or "").strip():
-        raise PermissionError(
-            f"{args.model} was trained on restricted data: push it with --private, or pass "
-            '--data-use-agreement "<the agreement that allows sharing it>" to push publicly'
-        )
-    push_to_hub(
-        model,
-        args.repo_id,
-        form=args.form,
-        private=args.private,
-        tokenizer=tokenizer,
-        card_info=_card_info(args.model, recipe),
-        thresholds=stored_thresholds(args.model, model.config.tree),
-        figures_dir=Path(args.model) / PLOTS_DIR,
-        data_use_agreement=args.data_use_agreement,
-    )
-    print(f"pushed {args.model} as {args.form} to https://huggingface.co/{args.repo_id}")
-    return 0
-
-
-def _card_info(model_dir: str, recipe: dict):
+def card_info(model_dir: str, recipe: dict):
     """Card facts a training run folder holds: data set, headline test metrics, settings."""
     from mlcl_text.export.model_card import ModelCardInfo
 

@@ -1,22 +1,57 @@
-"""The ``evaluate`` and ``predict`` commands: a trained model on a data set split or on texts."""
+"""``mlcl-text evaluate``: score a trained model on a data set split; write the flat metrics JSON
+and the evaluation folder (metrics.json, report.md, plots/)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from mlcl_text.cli.commands.loading import (
-    decision_threshold,
-    load_data,
-    load_model,
-    stored_thresholds,
+from mlcl_text.cli.loading import load_data, load_model, stored_thresholds
+from mlcl_text.cli.options import (
+    MODEL_HELP,
+    SPLITS,
+    Subparsers,
+    add_batch_options,
+    add_data_options,
+    add_threshold_option,
+    integer,
 )
 from mlcl_text.data.registry import DataError
 from mlcl_text.run_folder import SUBSET_FILE, evaluation_dir, split_metrics_path, write_json
 from mlcl_text.training.recipe import RecipeError
 
+ORDER = 30
 
-def run_evaluate(args: argparse.Namespace) -> int:
+
+def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
+    evaluate = commands.add_parser("evaluate", help="score a trained model on a data set split")
+    evaluate.add_argument("model", help=MODEL_HELP)
+    add_data_options(
+        evaluate,
+        "a data set name, or a folder/file for the generic loader "
+        "(default: the data set of the model's recipe.yaml)",
+        required=False,
+    )
+    evaluate.add_argument("--split", default="test", choices=SPLITS)
+    add_threshold_option(evaluate)
+    add_batch_options(evaluate)
+    evaluate.add_argument(
+        "--output", help="flat metrics JSON file (default: MODEL/metrics-<split>.json)"
+    )
+    evaluate.add_argument(
+        "--output-dir",
+        help="folder for metrics.json, report.md and plots/ (default: MODEL/evaluation-<split>)",
+    )
+    evaluate.add_argument(
+        "--max-points",
+        type=integer(0),
+        default=2000,
+        help="documents drawn in the 2-D views of the embedding spaces (0: none)",
+    )
+    return evaluate
+
+
+def run(args: argparse.Namespace) -> int:
     from mlcl_text.evaluation.evaluate import (
         EvaluationOptions,
         evaluate_run,
@@ -89,33 +124,3 @@ def _train_label_counts(model_dir: str, data) -> dict[str, int] | None:
         with contextlib.suppress(ValueError):  # another data set: count all its training split
             train = SubsetResult.load(subset_file).apply(train)
     return dict(Counter(label for labels in train["labels"] for label in labels))
-
-
-def run_predict(args: argparse.Namespace) -> int:
-    from mlcl_text.cli.prediction_io import (
-        check_output,
-        prediction_records,
-        read_texts,
-        write_records,
-    )
-    from mlcl_text.modeling.inference import label_predictions, predict_probabilities
-
-    if args.output:
-        check_output(args.output)  # before any work
-    model, tokenizer, _ = load_model(args.model, args.device)
-    texts = read_texts(args.input, args.text_columns or ["text"], args.id_column)
-    if not texts.texts:
-        raise DataError(f"{args.input}: no text to label")
-    probabilities = predict_probabilities(
-        model, tokenizer, texts.texts, args.batch_size, args.max_length, progress=True
-    )
-    names = model.config.tree.names
-    threshold = decision_threshold(args.model, args.threshold, model.config.tree)
-    predictions = label_predictions(
-        model, probabilities, threshold, consistent=not args.inconsistent
-    )
-    records = prediction_records(texts, predictions, probabilities, names, args.top_k)
-    write_records(records, args.output, names, args.top_k)
-    if args.output:
-        print(f"wrote {len(records)} predictions to {args.output}")
-    return 0
