@@ -18,12 +18,12 @@ class Backend(Protocol):
     """Runs one model on texts."""
 
     def probabilities(
-        self, texts: Sequence[str], batch_size: int, max_length: int
+        self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
     ) -> np.ndarray:  # [N, L]
         """Sigmoid probabilities, one column per label, in the order of ``texts``."""
 
     def embeddings(
-        self, texts: Sequence[str], batch_size: int, max_length: int
+        self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
     ) -> np.ndarray:  # [N, hidden]
         """Pooled document embeddings, in the order of ``texts``."""
 
@@ -39,11 +39,18 @@ class TorchBackend:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def probabilities(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
-        return predict_probabilities(self.model, self.tokenizer, texts, batch_size, max_length)
+    def probabilities(
+        self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
+    ) -> np.ndarray:
+        return predict_probabilities(
+            self.model, self.tokenizer, texts, batch_size, max_length, progress
+        )
 
-    def embeddings(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
-        return embed_texts(self.model, self.tokenizer, texts, batch_size, max_length)["embeddings"]
+    def embeddings(
+        self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
+    ) -> np.ndarray:
+        outputs = embed_texts(self.model, self.tokenizer, texts, batch_size, max_length, progress)
+        return outputs["embeddings"]
 
 
 class OnnxBackend:
@@ -63,16 +70,22 @@ class OnnxBackend:
 
     device = torch.device("cpu")
 
-    def probabilities(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
-        return self._run("probabilities", texts, batch_size, max_length)
+    def probabilities(
+        self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
+    ) -> np.ndarray:
+        return self._run("probabilities", texts, batch_size, max_length, progress)
 
-    def embeddings(self, texts: Sequence[str], batch_size: int, max_length: int) -> np.ndarray:
-        return self._run("embeddings", texts, batch_size, max_length)
+    def embeddings(
+        self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
+    ) -> np.ndarray:
+        return self._run("embeddings", texts, batch_size, max_length, progress)
 
-    def _run(self, output: str, texts: Sequence[str], batch_size: int, max_length: int):
+    def _run(
+        self, output: str, texts: Sequence[str], batch_size: int, max_length: int, progress: bool
+    ) -> np.ndarray:
         result = None
         for chosen, batch in length_sorted_batches(
-            self.tokenizer, texts, max_length, self.max_segments, batch_size
+            self.tokenizer, texts, max_length, self.max_segments, batch_size, progress
         ):
             feed = {name: batch[name].numpy() for name in self.input_names}
             values = self.session.run([output], feed)[0]

@@ -37,6 +37,7 @@ class Classifier:
         consistent: keep a label only with all its ancestors (hierarchy-consistent decoding,
             as ``mlcl-text predict`` does by default); no effect on a flat label set.
         batch_size: texts per forward pass.
+        progress: show a progress bar while predicting.
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class Classifier:
         max_length: int,
         consistent: bool = True,
         batch_size: int = 32,
+        progress: bool = False,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -58,6 +60,7 @@ class Classifier:
         self.max_length = max_length
         self.consistent = consistent
         self.batch_size = batch_size
+        self.progress = progress
 
     @classmethod
     def from_pretrained(
@@ -67,7 +70,9 @@ class Classifier:
         device: str = "auto",
         batch_size: int = 32,
         max_length: int | None = None,
+        threshold: float | None = None,
         consistent: bool = True,
+        progress: bool = False,
         revision: str | None = None,
         token: str | None = None,
     ) -> Classifier:
@@ -76,12 +81,15 @@ class Classifier:
         ``mlcl-text push``.
 
         ``device`` is ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda:1"``, ...;
-        ``max_length`` overrides the length the model was trained with.
+        ``max_length`` overrides the length the model was trained with, ``threshold`` (one
+        value for every label) the thresholds training tuned.
         """
         source = resolve_source(name_or_path, revision=revision, token=token)
         backend, config = _load_backend(source, device)
         thresholds = None
-        if source.thresholds_file is not None:
+        if threshold is not None:
+            thresholds = Thresholds(global_threshold=threshold)
+        elif source.thresholds_file is not None:
             thresholds = Thresholds.load(source.thresholds_file, labels=config.tree)
         else:
             logger.warning(
@@ -96,6 +104,7 @@ class Classifier:
             max_length or config.max_length,
             consistent=consistent,
             batch_size=batch_size,
+            progress=progress,
         )
 
     @property
@@ -115,7 +124,7 @@ class Classifier:
         texts = _checked_texts(texts)
         if not texts:
             return np.zeros((0, len(self.tree)), dtype=np.float32)
-        return self.backend.probabilities(texts, self.batch_size, self.max_length)
+        return self.backend.probabilities(texts, self.batch_size, self.max_length, self.progress)
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
         """The label names of each text: probabilities at or above the tuned thresholds, with
@@ -145,7 +154,7 @@ class Classifier:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``[n_texts, hidden]`` pooled embeddings, the classifier's input."""
         texts = _checked_texts(texts)
-        return self.backend.embeddings(texts, self.batch_size, self.max_length)
+        return self.backend.embeddings(texts, self.batch_size, self.max_length, self.progress)
 
     def __repr__(self) -> str:
         tuned = "tuned thresholds" if self.thresholds is not None else "threshold 0.5"

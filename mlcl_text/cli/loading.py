@@ -54,11 +54,3 @@ def load_data(
 def stored_thresholds(model_dir: str, tree):
     """The thresholds saved in the run folder, checked against ``tree``; ``None`` without."""
     return read_thresholds(model_dir, labels=tree)
-
-
-def decision_threshold(model_dir: str, given: float | None, tree):
-    """``given``, else the per-label vector of the model's thresholds.json, else 0.5."""
-    if given is not None:
-        return given
-    stored = stored_thresholds(model_dir, tree)
-    return stored.array(len(tree)) if stored is not None else 0.5

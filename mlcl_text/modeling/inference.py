@@ -87,6 +87,7 @@ def embed_texts(
     texts: Sequence[str],
     batch_size: int = 32,
     max_length: int | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Pooled embeddings and projections of ``texts``, in their order:
     ``{"embeddings": [N, hidden], "projections": {head: [N, out_dim]}}`` (``float32``),
@@ -98,19 +99,10 @@ def embed_texts(
         spec.name: np.zeros((len(texts), spec.out_dim), dtype=np.float32)
         for spec in model.config.head_specs
     }
-    for chosen, output in batched_outputs(model, tokenizer, texts, batch_size, max_length):
+    for chosen, output in batched_outputs(
+        model, tokenizer, texts, batch_size, max_length, progress
+    ):
         embeddings[chosen] = output.embeddings.float().cpu().numpy()
         for name, values in output.projections.items():
             projections[name][chosen] = values.float().cpu().numpy()
     return {"embeddings": embeddings, "projections": projections}
-
-
-def label_predictions(
-    model: MLCLModel, probabilities: np.ndarray, threshold: float = 0.5, consistent: bool = False
-) -> list[list[str]]:
-    """Label names with probability ≥ ``threshold`` (only full ancestor paths with ``consistent``)."""
-    tree = model.config.tree
-    predicted = probabilities >= threshold
-    if consistent:
-        predicted = tree.consistent_decoding(predicted)
-    return tree.decode(predicted)

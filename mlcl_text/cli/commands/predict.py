@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlcl_text.cli.loading import decision_threshold, load_model
 from mlcl_text.cli.options import (
-    MODEL_HELP,
     Subparsers,
     add_batch_options,
     add_threshold_option,
@@ -25,7 +23,11 @@ def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
         help="label texts: the rows of a JSONL/CSV/TSV/Parquet FILE, or one text per line of "
         "another FILE or of stdin (-, the default)",
     )
-    predict.add_argument("model", help=MODEL_HELP)
+    predict.add_argument(
+        "model",
+        help="training output folder, one of its checkpoint-* folders, a full or onnx export, "
+        "or a Hub repository id",
+    )
     predict.add_argument("input", nargs="?", default="-", metavar="FILE|-")
     predict.add_argument(
         "--text-column",
@@ -61,28 +63,31 @@ def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlcl_text.classifier import Classifier
     from mlcl_text.cli.prediction_io import (
         check_output,
         prediction_records,
         read_texts,
         write_records,
     )
-    from mlcl_text.modeling.inference import label_predictions, predict_probabilities
 
     if args.output:
         check_output(args.output)  # before any work
-    model, tokenizer, _ = load_model(args.model, args.device)
+    classifier = Classifier.from_pretrained(
+        args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        threshold=args.threshold,
+        consistent=not args.inconsistent,
+        progress=True,
+    )
     texts = read_texts(args.input, args.text_columns or ["text"], args.id_column)
     if not texts.texts:
         raise DataError(f"{args.input}: no text to label")
-    probabilities = predict_probabilities(
-        model, tokenizer, texts.texts, args.batch_size, args.max_length, progress=True
-    )
-    names = model.config.tree.names
-    threshold = decision_threshold(args.model, args.threshold, model.config.tree)
-    predictions = label_predictions(
-        model, probabilities, threshold, consistent=not args.inconsistent
-    )
+    probabilities = classifier.predict_proba(texts.texts)
+    predictions = classifier.decode(probabilities)
+    names = classifier.labels
     records = prediction_records(texts, predictions, probabilities, names, args.top_k)
     write_records(records, args.output, names, args.top_k)
     if args.output:
