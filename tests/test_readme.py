@@ -17,7 +17,15 @@ def test_readme_has_python_examples():
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs(index, tmp_path, monkeypatch):
+def test_readme_example_runs(index, tmp_path, monkeypatch, request):
+    if "outputs/demo" in BLOCKS[index]:  # the run `mlcl-text demo` writes: a quick one here
+        from mlcl_text.cli.main import main
+        from tests.helpers.recipe_files import recipe
+
+        model_dir, data_dir = (request.getfixturevalue(f) for f in ("model_dir", "data_dir"))
+        run = recipe(tmp_path, model_dir, data_dir, output_dir=str(tmp_path / "outputs" / "demo"))
+        assert main(["train", str(run)]) == 0
+    monkeypatch.setenv("HF_TOKEN", "intercepted")  # the push runs against the fake client
     uploads = []
     monkeypatch.setattr(
         HfApi, "create_repo", lambda self, repo_id, **kwargs: uploads.append(repo_id)

@@ -195,9 +195,11 @@ def _load_backend(source: ModelSource, device: str):
         return backend, config
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    shown = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # no "Loading weights" bar
     try:
         model = MLCLModel.from_pretrained(source.folder).to(device)
     finally:
-        hf_logging.enable_progress_bar()
+        if shown:
+            hf_logging.enable_progress_bar()
     return TorchBackend(model, tokenizer), model.config
