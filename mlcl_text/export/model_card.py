@@ -21,7 +21,8 @@ from mlcl_text.resources import model_cards_dir
 TEMPLATE = "mlcl_model.md"
 
 FORM_DESCRIPTIONS = {
-    "full": "a full mlcl-text model (`MLCLModel`: encoder, classifier and contrastive projection heads; "
+    "full": "a full mlcl-text model (`MLCLModel`: encoder, classifier, label tree and any "
+    "contrastive projection heads; "
     "load it with `import mlcl_text` and `AutoModel.from_pretrained`)",
     "classifier": "a standard `AutoModelForSequenceClassification` checkpoint that loads with plain "
     "transformers, no mlcl-text needed",
@@ -47,7 +48,8 @@ USAGE = {
 from transformers import pipeline
 
 classifier = pipeline("text-classification", model="{repo}", top_k=None)
-classifier("a text to label")
+scores = classifier("a text to label")
+labels = [s["label"] for s in scores if s["score"] >= {threshold}]  # the tuned threshold
 ```""",
     "encoder": """```python
 from sentence_transformers import SentenceTransformer
@@ -105,11 +107,15 @@ def render_model_card(
     )
     name = info.model_name or (repo_id.split("/")[-1] if repo_id else "mlcl-text model")
     return ModelCard.from_template(
-        _card_data(info, form, name, base_model, tree.num_levels),
+        _card_data(info, form, name, base_model, tree.num_levels, bool(config.head_specs)),
         template_path=str(template_directory() / TEMPLATE),
         model_name=name,
-        summary=f"A multi-label text classifier over {len(tree)} labels trained with supervised "
-        "contrastive learning.",
+        summary=f"A multi-label text classifier over {len(tree)} labels trained with "
+        + (
+            "binary cross-entropy and supervised contrastive learning."
+            if config.head_specs
+            else "binary cross-entropy."
+        ),
         form_description=FORM_DESCRIPTIONS[form],
         base_model=base_model,
         num_labels=len(tree),
@@ -121,7 +127,10 @@ def render_model_card(
         pooling=config.pooling,
         max_segments=config.max_segments,
         segment_pooling=config.segment_pooling,
-        usage=USAGE[form].format(repo=repo_id or "path/to/model"),
+        usage=USAGE[form].format(
+            repo=repo_id or "path/to/model",
+            threshold=0.5 if info.threshold is None else round(info.threshold, 4),
+        ),
         datasets=info.datasets,
         heads=_head_rows(config.head_specs),
         lora=config.lora,
@@ -155,22 +164,26 @@ def _head_rows(head_specs) -> list[dict]:
 
 
 def _citations(head_specs) -> list[str]:
-    """MLCL first (the card cites it for every model, as it always has), then each head's
-    loss, each once."""
+    """With contrastive heads: MLCL (several heads over one encoder) first, then each head's
+    loss, each once; none for a model trained with binary cross-entropy alone."""
+    if not head_specs:
+        return []
     cited = sorted({head_loss_class(spec).citation.reference for spec in head_specs})
     return [MultiLevelContrastiveLoss.citation.reference, *cited]
 
 
 def _card_data(
-    info: ModelCardInfo, form: str, name: str, base_model: str | None, num_levels: int
+    info: ModelCardInfo,
+    form: str,
+    name: str,
+    base_model: str | None,
+    num_levels: int,
+    contrastive: bool,
 ) -> ModelCardData:
     """The card's metadata (its YAML header): names, libraries, tags and metric names."""
-    tags = [
-        "mlcl-text",
-        "text-classification",
-        "multi-label-classification",
-        "contrastive-learning",
-    ]
+    tags = ["mlcl-text", "text-classification", "multi-label-classification"]
+    if contrastive:
+        tags.append("contrastive-learning")
     if num_levels > 1:
         tags.append("hierarchical-classification")
     return ModelCardData(

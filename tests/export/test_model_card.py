@@ -50,7 +50,9 @@ def test_a_card_with_an_sd_head_cites_the_sd_paper():
 
 def test_a_bce_only_card_cites_no_contrastive_loss_paper():
     card = card_for()
-    assert citations(card) == [MultiLevelContrastiveLoss.citation.reference]
+    assert "## Citations" not in card and MultiLevelContrastiveLoss.citation.reference not in card
+    assert "trained with binary cross-entropy." in card and "contrastive-learning" not in card
+    assert "supervised contrastive learning" not in card
     for paper in PAPERS.values():
         assert paper.reference not in card and paper.short not in card
 
@@ -82,3 +84,14 @@ def test_the_card_reads_the_citation_from_the_loss_class(monkeypatch):
     card = card_for({"name": "codes", "positives": "sd"})
     assert "Someone, A Loss, 2030" in citations(card)
     assert "| Someone 2030 |" in card and "2410.13439" not in card
+
+
+def test_the_usage_of_a_classifier_export_applies_the_tuned_threshold():
+    from mlcl_text.export.model_card import ModelCardInfo
+
+    model = MLCLModel(MLCLConfig(encoder=ENCODER, label_tree=TREE.to_dict(), pooling="pooler"))
+    card = str(render_model_card(model, ModelCardInfo(threshold=0.35), form="classifier"))
+    assert 'if s["score"] >= 0.35]  # the tuned threshold' in card
+    untuned = str(render_model_card(model, form="classifier"))
+    assert 'if s["score"] >= 0.5]' in untuned
+    assert "Classifier.from_pretrained" in str(render_model_card(model, form="full"))
