@@ -139,3 +139,14 @@ def test_resume_after_a_real_kill_9(tmp_path, model_dir, data_dir):
     resumed = load_file(tmp_path / "killed" / "model.safetensors")
     for key in whole:
         assert whole[key].equal(resumed[key]), key
+
+
+def test_the_demo_refuses_an_earlier_demo_run_without_suggesting_resume(tmp_path, capsys):
+    earlier = tmp_path / "demo"
+    earlier.mkdir()
+    (earlier / "config.json").write_text("{}")
+    assert main(["demo", "--output-dir", str(earlier)]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a demo run: pass --overwrite to replace it" in err
+    assert "--resume" not in err and err.count("\n") == 1
+    assert sorted(p.name for p in earlier.iterdir()) == ["config.json"]

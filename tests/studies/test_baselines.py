@@ -255,6 +255,22 @@ def test_cli_default_output_dir(tmp_path, model_dir, data_dir):
     assert not (tmp_path / "run").exists()  # the training run's folder is not touched
 
 
+def test_cli_runs_the_fast_baselines_and_never_overwrites_silently(
+    tmp_path, model_dir, data_dir, capsys
+):
+    recipe, _ = _recipe(tmp_path, model_dir, data_dir)
+    assert main(["baselines", str(recipe)]) == 0
+    out = tmp_path / "run-baselines"
+    assert sorted(p.name for p in out.iterdir()) == ["frozen", "tfidf"]  # no SetFit unasked
+    before = (out / "tfidf" / "metrics.json").read_bytes()
+    capsys.readouterr()
+    assert main(["baselines", str(recipe), "--methods", "tfidf", "frozen"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds the tfidf, frozen baseline runs: pass --overwrite" in err
+    assert err.count("\n") == 1 and (out / "tfidf" / "metrics.json").read_bytes() == before
+    assert main(["baselines", str(recipe), "--methods", "tfidf", "--overwrite"]) == 0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -8,7 +8,11 @@ import argparse
 from pathlib import Path
 
 from mlcl_text.cli.options import Subparsers, add_set_option
+from mlcl_text.run_folder import METRICS_FILE
 from mlcl_text.studies.baselines import BASELINES, BaselineError
+
+#: what ``mlcl-text baselines`` fits unless ``--methods`` says otherwise
+FAST_BASELINES = ("tfidf", "frozen")
 
 ORDER = 90
 
@@ -27,10 +31,16 @@ def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
     baselines.add_argument(
         "--methods",
         nargs="+",
-        default=list(BASELINES),
+        default=list(FAST_BASELINES),
         metavar="METHOD",
-        help=f"baselines to run, of {', '.join(BASELINES)} (default: all; setfit needs "
+        help=f"baselines to run, of {', '.join(BASELINES)} (default: "
+        f"{' '.join(FAST_BASELINES)}, seconds to a minute on a CPU; setfit, minutes, needs "
         "pip install setfit)",
+    )
+    baselines.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace baseline runs already in the output folder (refused otherwise)",
     )
     baselines.add_argument(
         "--output-dir",
@@ -62,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     output_dir = (
         Path(args.output_dir) if args.output_dir else Path(f"{recipe.output_dir}-baselines")
     )
+    earlier = [m for m in methods if (output_dir / m / METRICS_FILE).exists()]
+    if earlier and not args.overwrite:
+        raise BaselineError(
+            f"{output_dir} already holds the {', '.join(earlier)} baseline run"
+            f"{'s' if len(earlier) > 1 else ''}: pass --overwrite to replace "
+            f"{'them' if len(earlier) > 1 else 'it'}, or --output-dir for a new folder"
+        )
     for method in methods:
         folder = output_dir / method
         metrics = run_baseline(method, recipe, folder, options.get(method))

@@ -18,7 +18,9 @@ MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
     demo = commands.add_parser(
-        "demo", help="fine-tune MiniLM on the embedded debtags set with the MLCL recipe"
+        "demo",
+        help="fine-tune MiniLM on the embedded debtags set with the recommended few-shot "
+        "recipe (binary cross-entropy) and compare it with TF-IDF",
     )
     demo.add_argument("--output-dir", default="outputs/demo")
     demo.add_argument(
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from mlcl_text.resources import recipes_dir
     from mlcl_text.studies.baselines import run_baseline
     from mlcl_text.training.recipe import load_recipe
-    from mlcl_text.training.run import train_from_recipe
+    from mlcl_text.training.run import RunExistsError, train_from_recipe
 
     overrides = [f"output_dir={args.output_dir}", *args.overrides]
     try:
@@ -45,7 +47,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     recipe = load_recipe(recipes_dir() / DEMO_RECIPE, overrides)
-    result = train_from_recipe(recipe, overwrite=args.overwrite)
+    try:
+        result = train_from_recipe(recipe, overwrite=args.overwrite)
+    except RunExistsError:
+        raise RunExistsError(
+            f"{args.output_dir} already holds a demo run: pass --overwrite to replace it, or "
+            "--output-dir for a new folder"
+        ) from None
     print_summary(result.output_dir, result.metrics)
     baseline = run_baseline("tfidf", recipe, Path(result.output_dir) / DEMO_BASELINE_DIR)
     print(
