@@ -12,7 +12,10 @@ statistics, all written by ``scripts/build_<name>.py``:
 * ``hpo``: Human Phenotype Ontology term definitions labelled with the organ systems and
   subsystems above them (two levels, several paths per term);
 * ``icd10cm``: ICD-10-CM code descriptions labelled with their chapter and block (two
-  levels, one path per code).
+  levels, one path per code);
+* ``pypi``: long descriptions (READMEs) of Python projects on PyPI labelled with their
+  ``Topic :: …`` trove classifiers, each full classifier one label (flat, multi-label;
+  the long documents of the collection).
 
 Every split has the columns ``text``, ``labels`` (closed under ancestors:
 ``devel::lang:python`` comes with ``devel`` and ``devel::lang``, in tree order) and ``id``.
@@ -42,6 +45,8 @@ PACKAGED: dict[str, tuple[str, ...]] = {
     "appstream": (" > ",),
     "hpo": (" > ",),
     "icd10cm": (" > ",),
+    # flat: no classifier contains " > " (``sep=" :: "`` would give the classifier tree)
+    "pypi": (" > ",),
 }
 
 

@@ -12,7 +12,7 @@ from mlcl_text.data import DataError, available, load
 from mlcl_text.data.packaged import PACKAGED, packaged_file
 
 #: name → (depth of its label tree, whether a document may sit on several paths)
-SHAPES = {"appstream": (1, True), "hpo": (2, True), "icd10cm": (2, False)}
+SHAPES = {"appstream": (1, True), "hpo": (2, True), "icd10cm": (2, False), "pypi": (1, True)}
 
 
 def _metadata(name: str) -> dict:
