@@ -88,6 +88,8 @@ BUDGETS = {  # the study's method → the budget its cells train with (None: 4 e
     "bce-15-epochs": {"epochs": 15, "min_steps": 200, "max_steps": 1000, "evaluations": 10},
     "bce-short": {"epochs": 10, "min_steps": 100, "max_steps": 500, "evaluations": 10},
     "bce-4-epochs": None,
+    "bce-probe": {"epochs": 10, "min_steps": 100, "max_steps": 1000, "evaluations": 10},
+    "bce-probe-lr3": {"epochs": 10, "min_steps": 100, "max_steps": 1000, "evaluations": 10},
     "contrastive": {"epochs": 10, "min_steps": 100, "max_steps": 1000, "evaluations": 10},
 }
 
