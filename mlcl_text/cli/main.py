@@ -50,6 +50,9 @@ COMMAND_INTERFACE = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user's mistake is one ``mlcl-text: error:`` line (exit 2), Ctrl-C
+    one ``mlcl-text: interrupted`` line (exit 130) with what the command's
+    ``after_interrupt(args)`` default says (``train``: how to resume)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -66,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"mlcl-text: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        hint = getattr(args, "after_interrupt", None)
+        print(f"mlcl-text: interrupted{'; ' + hint(args) if hint else ''}", file=sys.stderr)
+        return 130
 
 
 def build_parser() -> argparse.ArgumentParser:

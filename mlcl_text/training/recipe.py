@@ -81,6 +81,9 @@ class Recipe:
     # training: the budget in optimizer steps (mlcl_text.training.budget), every other key as
     # TrainingArguments fields
     budget: dict[str, Any] | None = None
+    # the checkpoint-* folders stay after training (resume, inspection); removed by default
+    # once the final model is saved
+    keep_checkpoints: bool = False
     training: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 

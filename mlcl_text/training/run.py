@@ -113,6 +113,8 @@ def train_from_recipe(
     trainer, log_history = run.trainer, run.log_history
     trainer.save_model(str(output_dir))
     tokenizer.save_pretrained(output_dir)
+    if main_process and not recipe.keep_checkpoints:
+        remove_checkpoints(output_dir)
     # every process predicts (predict gathers across processes); only the main one writes
     probabilities = {
         split: split_probabilities(trainer, encoded[split])
@@ -318,11 +320,30 @@ def resolve_checkpoint(output_dir: Path, resume: str | bool) -> str:
         latest = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
         if latest is None:
             raise RecipeError(f"--resume: {output_dir} holds no checkpoint-* folder to resume from")
-        return latest
-    path = Path(resume)
+        path = Path(latest)
+    else:
+        path = Path(resume)
     if not (path / TRAINER_STATE_FILE).is_file():
         raise RecipeError(f"--resume: {path} is not a checkpoint folder (no {TRAINER_STATE_FILE})")
+    missing = [name for name in RESUME_STATE_FILES if not (path / name).is_file()]
+    if missing:
+        raise RecipeError(
+            f"--resume: {path} holds the weights only (no {', '.join(missing)}; the recipe has "
+            "save_only_model: true), so the optimizer and learning-rate schedule cannot "
+            "continue: train again with --overwrite"
+        )
     return str(path)
+
+
+#: what a checkpoint needs beyond the weights to continue training where it stopped
+RESUME_STATE_FILES = ("optimizer.pt", "scheduler.pt")
+
+
+def remove_checkpoints(output_dir: Path) -> None:
+    """Remove the ``checkpoint-*`` folders of a finished run (its model is saved above them)."""
+    for checkpoint in output_dir.glob(CHECKPOINT_PATTERN):
+        if checkpoint.is_dir():
+            shutil.rmtree(checkpoint)
 
 
 def head_coverage_lines(recipe: Recipe, tree: LabelTree, train, args) -> list[str]:

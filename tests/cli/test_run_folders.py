@@ -43,13 +43,14 @@ def test_overwrite_replaces_the_run_and_drops_its_stale_files(tmp_path, model_di
 
 def test_resume_after_a_crash_gives_the_uninterrupted_weights(tmp_path, model_dir, data_dir):
     settings = {"max_steps": 6, "save_strategy": "steps", "save_steps": 3}
-    assert main(["train", str(recipe(tmp_path, model_dir, data_dir, "full", **settings))]) == 0
+    keep = {**settings, "keep_checkpoints": True}
+    assert main(["train", str(recipe(tmp_path, model_dir, data_dir, "full", **keep))]) == 0
     # what a kill -9 after step 3 leaves: the recipe, the first checkpoint, nothing else
     crashed = tmp_path / "crashed"
     crashed.mkdir()
     shutil.copytree(tmp_path / "full" / "checkpoint-3", crashed / "checkpoint-3")
     shutil.copy(tmp_path / "full" / "recipe.yaml", crashed / "recipe.yaml")
-    path = recipe(tmp_path, model_dir, data_dir, "crashed", **settings)
+    path = recipe(tmp_path, model_dir, data_dir, "crashed", **keep)
     assert main(["train", str(path)]) == 2  # refused without --resume
     assert main(["train", str(path), "--resume"]) == 0
     full = load_file(tmp_path / "full" / "model.safetensors")
@@ -150,3 +151,40 @@ def test_the_demo_refuses_an_earlier_demo_run_without_suggesting_resume(tmp_path
     assert "already holds a demo run: pass --overwrite to replace it" in err
     assert "--resume" not in err and err.count("\n") == 1
     assert sorted(p.name for p in earlier.iterdir()) == ["config.json"]
+
+
+def test_a_finished_run_keeps_no_checkpoint_unless_asked(tmp_path, model_dir, data_dir):
+    settings = {"max_steps": 4, "save_strategy": "steps", "save_steps": 2}
+    assert main(["train", str(recipe(tmp_path, model_dir, data_dir, "clean", **settings))]) == 0
+    assert not list((tmp_path / "clean").glob("checkpoint-*"))
+    assert (tmp_path / "clean" / "model.safetensors").is_file()
+
+
+def test_resume_refuses_a_weights_only_checkpoint_in_one_line(
+    tmp_path, model_dir, data_dir, capsys
+):
+    settings = {"max_steps": 4, "save_strategy": "steps", "save_steps": 2}
+    weights_only = {**settings, "save_only_model": True, "keep_checkpoints": True}
+    path = recipe(tmp_path, model_dir, data_dir, "light", **weights_only)
+    assert main(["train", str(path)]) == 0
+    before = sorted(p.name for p in (tmp_path / "light").iterdir())
+    capsys.readouterr()
+    assert main(["train", str(path), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the weights only (no optimizer.pt, scheduler.pt" in err and err.count("\n") == 1
+    assert sorted(p.name for p in (tmp_path / "light").iterdir()) == before
+
+
+def test_ctrl_c_is_one_line_that_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    def interrupted(recipe, overwrite=False, resume=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mlcl_text.training.run.train_from_recipe", interrupted)
+    path = tmp_path / "r.yaml"
+    path.write_text("model_name_or_path: m\n")
+    assert main(["train", str(path), "--set", "seed=3"]) == 130
+    err = capsys.readouterr().err
+    assert err == (
+        f"mlcl-text: interrupted; continue from the last checkpoint with: mlcl-text train {path} "
+        "--set seed=3 --resume\n"
+    )

@@ -29,7 +29,16 @@ def add_parser(commands: Subparsers) -> argparse.ArgumentParser:
         metavar="CHECKPOINT",
         help="continue from CHECKPOINT, or from the latest checkpoint-* in output_dir",
     )
+    train.set_defaults(after_interrupt=after_interrupt)
     return train
+
+
+def after_interrupt(args: argparse.Namespace) -> str:
+    """What to run after Ctrl-C: the same command with ``--resume``."""
+    overrides = "".join(f" --set {override}" for override in args.overrides)
+    return (
+        f"continue from the last checkpoint with: mlcl-text train {args.recipe}{overrides} --resume"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
