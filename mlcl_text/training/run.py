@@ -32,6 +32,7 @@ from mlcl_text.evaluation.report import write_report
 from mlcl_text.evaluation.scoring import score_split
 from mlcl_text.evaluation.thresholds import Thresholds
 from mlcl_text.hierarchy import LabelTree
+from mlcl_text.modeling.hub import ensure_model_available
 from mlcl_text.modeling.model import MLCLModel
 from mlcl_text.run_folder import (
     CHECKPOINT_PATTERN,
@@ -85,6 +86,7 @@ def train_from_recipe(
     data, tree, subset = load_recipe_data(recipe)
     check_split_sizes(data, recipe)
     check_heads_fit(recipe, tree)
+    ensure_model_available(recipe.model_name_or_path)
     if main_process:  # the recipe and its data are valid: only now is the folder touched
         start_output_dir(recipe, subset, fresh=checkpoint is None)
 

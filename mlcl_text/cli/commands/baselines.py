@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from mlcl_text.cli.options import Subparsers, add_set_option
+from mlcl_text.modeling.hub import ensure_model_available
 from mlcl_text.run_folder import METRICS_FILE
 from mlcl_text.studies.baselines import BASELINES, BaselineError
 
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     output_dir = (
         Path(args.output_dir) if args.output_dir else Path(f"{recipe.output_dir}-baselines")
     )
+    if set(methods) - {"tfidf"}:  # the encoder baselines load the recipe's model
+        ensure_model_available(recipe.model_name_or_path)
     earlier = [m for m in methods if (output_dir / m / METRICS_FILE).exists()]
     if earlier and not args.overwrite:
         raise BaselineError(
