@@ -3,12 +3,18 @@
 ``load("files", path, ...)`` reads one file per split. Each row gives a text (one column, or
 several joined by a blank line) and a label field: a list (JSONL, Parquet), a JSON list
 written as a string (``'["a", "b"]'``) or a delimited string (``"a,b"``, ``label_separator``).
+A document without labels is written as an explicit empty list (``[]``, also in a CSV
+cell); an empty or missing label field is a bad row.
 The label tree comes from a hierarchy file (JSON ``{"child": "parent"}`` or a JSON list of
 label paths; TSV ``child<TAB>parent`` rows or one label path per row), from label paths in
-the data (``label_path_sep="/"``), or is flat.
+the data (``label_path_sep="/"``), or is flat. A ``hierarchy.json`` (or ``hierarchy.tsv``)
+beside the split files is used without being named (``hierarchy=`` names another file,
+``hierarchy=False`` ignores it).
 
-Bad rows (an empty text, a malformed label field, a label missing from the hierarchy) raise
-:class:`~mlcl_text.data.registry.DataError` naming the file, row and reason; with
+Bad rows (an empty text, an empty or malformed label field, a label missing from the
+hierarchy, a label that is known labels joined by another separator than the label
+separator, such as ``"A;B"`` when ``A`` and ``B`` are labels and the separator is ``","``)
+raise :class:`~mlcl_text.data.registry.DataError` naming the file, row and reason; with
 ``on_error="skip"`` they are skipped and counted in a warning instead.
 """
 
@@ -19,7 +25,8 @@ import io
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +46,11 @@ SPLIT_ALIASES = {
     "validation": ("validation", "valid", "dev", "val"),
     "test": ("test",),
 }
+#: Files beside the split files that give the label tree when ``hierarchy`` is not given.
+HIERARCHY_FILES = ("hierarchy.json", "hierarchy.tsv")
+#: Characters that join labels in a delimited label field: a label holding one that is not
+#: the label separator, whose parts are all known labels, is a bad row.
+LABEL_SEPARATORS = (",", ";", "|")
 
 
 @register("files")
@@ -53,7 +65,7 @@ def load_files(
     label_column: str = "labels",
     label_separator: str = ",",
     label_path_sep: str | None = None,
-    hierarchy: str | None = None,
+    hierarchy: str | bool | None = None,
     hierarchy_sep: str = "/",
     on_error: str = "raise",
     holdout_fractions: tuple[float, float] = (0.1, 0.1),
@@ -62,29 +74,46 @@ def load_files(
     """Load splits from files (``path``: a folder with ``train.*``, ``validation.*``/``dev.*``,
     ``test.*``; or ``train=``/``validation=``/``test=`` file paths) or from ``hub_id``.
 
+    ``path`` may also be a single file, the training split, when its folder holds no
+    validation/test files; one that does is an error asking for the folder.
+
+    The hierarchy: the file ``hierarchy`` names; else a ``hierarchy.json`` or
+    ``hierarchy.tsv`` in the folder ``path`` names (or in the training file's folder) is used
+    automatically, and its use is logged; ``hierarchy=False`` ignores it (labels then give
+    the tree, flat or by ``label_path_sep``).
+
     Missing validation/test splits are carved from train: a seeded permutation, the first
     ``holdout_fractions[1]`` of the rows → test, the next ``holdout_fractions[0]`` →
     validation (only the missing ones are carved).
     """
     check_on_error(on_error)
+    if not (hierarchy is None or hierarchy is False or isinstance(hierarchy, str | Path)):
+        raise DataError(f"hierarchy must be a file path or false, got {hierarchy!r}")
     columns = [text_columns] if isinstance(text_columns, str) else list(text_columns)
+    files = None
+    if hub_id is None:
+        files = _split_files(path, {"train": train, "validation": validation, "test": test})
+        if hierarchy is None:
+            hierarchy = _hierarchy_beside(path, files)
     tree = read_hierarchy(hierarchy, hierarchy_sep) if hierarchy else None
-    reader = _RowParser(columns, label_column, label_separator, tree, on_error)
+    path_separators = [label_path_sep, hierarchy_sep if tree is not None else None]
+    reader = _RowParser(columns, label_column, label_separator, tree, on_error, path_separators)
 
-    if hub_id is not None:
+    if files is None:
         from datasets import load_dataset
 
         hub = load_dataset(hub_id)
-        parsed = {
+        read = {
             split: reader.parse(
                 f"{hub_id}[{split}]", ((i + 1, dict(row)) for i, row in enumerate(hub[split]))
             )
             for split in hub
         }
+        parsed = reader.finish(read)
         parsed = {_canonical_split(name) or name: rows for name, rows in parsed.items()}
     else:
-        files = _split_files(path, {"train": train, "validation": validation, "test": test})
-        parsed = {split: reader.parse(str(file), read_rows(file)) for split, file in files.items()}
+        read = {split: reader.parse(str(file), read_rows(file)) for split, file in files.items()}
+        parsed = reader.finish(read)
         empty = [str(files[split]) for split, rows in parsed.items() if not rows]
         if empty:
             raise DataError(f"{empty[0]}: no rows (an empty split file)")
@@ -145,52 +174,102 @@ def read_hierarchy(path: str | Path, sep: str = "/") -> LabelTree:
         raise DataError(f"{path}: {error}") from error
 
 
+@dataclass
+class _ParsedRow:
+    record: dict[str, Any]  # text, labels, id
+    source: str
+    number: int
+    listed: bool  # the labels were a list (not a delimited string)
+
+
 class _RowParser:
-    def __init__(self, columns, label_column, separator, tree, on_error):
+    def __init__(self, columns, label_column, separator, tree, on_error, path_separators=()):
         self.columns, self.label_column, self.separator = columns, label_column, separator
         self.tree, self.on_error = tree, on_error
+        # a character of a label path separator is part of a label, not a joiner
+        self.joiners = [
+            c for c in LABEL_SEPARATORS if not any(s and c in s for s in path_separators)
+        ]
+        self.skipped: dict[str, Counter] = {}
 
-    def parse(
-        self, source: str, rows: Iterator[tuple[int, dict[str, Any]]]
-    ) -> list[dict[str, Any]]:
-        kept, skipped = [], Counter()
+    def parse(self, source: str, rows: Iterator[tuple[int, dict[str, Any]]]) -> list[_ParsedRow]:
+        """The good rows of one file; a bad one raises, or is counted as skipped."""
+        self.skipped.setdefault(source, Counter())
+        kept = []
         for number, row in rows:
             try:
                 kept.append(self._parse_row(source, number, row))
             except DataError as error:
-                if self.on_error == "raise":
-                    raise
-                skipped[error.reason] += 1
-        if skipped:
-            logger.warning(
-                "%s: skipped %d rows (%s)",
-                source,
-                sum(skipped.values()),
-                ", ".join(f"{n} × {reason}" for reason, n in skipped.most_common()),
-            )
+                self._bad_row(source, error)
         return kept
 
-    def _parse_row(self, source: str, number: int, row: dict[str, Any]) -> dict[str, Any]:
+    def finish(self, parsed: dict[str, list[_ParsedRow]]) -> dict[str, list[dict[str, Any]]]:
+        """Each split's records, after the checks that need every file's labels (without a
+        hierarchy: labels joined by another separator); logs one warning a file that had
+        rows skipped."""
+        if self.tree is None:
+            known = {
+                label for rows in parsed.values() for row in rows for label in row.record["labels"]
+            }
+            checked = {}
+            for split, rows in parsed.items():
+                checked[split] = []
+                for row in rows:
+                    try:
+                        self._check_joined(
+                            row.source, row.number, row.record["labels"], known, row.listed
+                        )
+                    except DataError as error:
+                        self._bad_row(row.source, error)
+                    else:
+                        checked[split].append(row)
+            parsed = checked
+        for source, skipped in self.skipped.items():
+            if skipped:
+                logger.warning(
+                    "%s: skipped %d rows (%s)",
+                    source,
+                    sum(skipped.values()),
+                    ", ".join(f"{n} × {reason}" for reason, n in skipped.most_common()),
+                )
+        return {split: [row.record for row in rows] for split, rows in parsed.items()}
+
+    def _bad_row(self, source: str, error: DataError) -> None:
+        if self.on_error == "raise":
+            raise error
+        self.skipped.setdefault(source, Counter())[error.reason] += 1
+
+    def _parse_row(self, source: str, number: int, row: dict[str, Any]) -> _ParsedRow:
         missing = [c for c in [*self.columns, self.label_column] if c not in row]
         if missing:
             raise _row_error(source, number, "missing column", f"missing column(s) {missing}")
         text = join_columns(row, self.columns)
         if not text:
             raise _row_error(source, number, "empty text", "empty text")
-        labels = self._labels(source, number, row[self.label_column])
+        labels, listed = self._labels(source, number, row[self.label_column])
         if self.tree is not None:
             unknown = [label for label in labels if label not in self.tree]
             if unknown:
+                self._check_joined(source, number, unknown, self.tree, listed)
                 raise _row_error(source, number, "unknown label", f"unknown label {unknown[0]!r}")
         record = {"text": text, "labels": labels}
         record["id"] = (
             str(row["id"]) if row.get("id") is not None else f"{Path(source).name}:{number}"
         )
-        return record
+        return _ParsedRow(record, source, number, listed)
 
-    def _labels(self, source: str, number: int, value: Any) -> list[str]:
+    def _labels(self, source: str, number: int, value: Any) -> tuple[list[str], bool]:
+        """``(labels, listed)``: the field's labels and whether it was a list."""
         if isinstance(value, np.ndarray):
             value = value.tolist()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise _row_error(
+                source,
+                number,
+                "empty labels",
+                "empty label field (write [] for a document without labels)",
+            )
+        listed = True
         if isinstance(value, str):
             stripped = value.strip()
             if stripped.startswith("["):
@@ -201,12 +280,35 @@ class _RowParser:
                         source, number, "malformed labels", f"malformed label list {value!r}"
                     ) from None
             else:
-                value = (
-                    [part.strip() for part in stripped.split(self.separator)] if stripped else []
-                )
+                listed = False
+                value = [part.strip() for part in stripped.split(self.separator)]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise _row_error(source, number, "malformed labels", f"malformed label field {value!r}")
-        return list(dict.fromkeys(v.strip() for v in value))
+        return list(dict.fromkeys(v.strip() for v in value)), listed
+
+    def _check_joined(
+        self, source: str, number: int, labels: list[str], known: Collection[str], listed: bool
+    ) -> None:
+        """A :class:`DataError` for a label that is known labels joined by another character
+        than the label separator (``"A;B"``, the separator being ``","``)."""
+        for label in labels:
+            for joiner in self.joiners:
+                if joiner not in label:
+                    continue
+                parts = [part.strip() for part in label.split(joiner)]
+                if all(part and part != label and part in known for part in parts):
+                    fix = (
+                        "give them as separate items of the label list"
+                        if listed
+                        else f"the label separator is {self.separator!r}"
+                    )
+                    raise _row_error(
+                        source,
+                        number,
+                        "labels joined by another separator",
+                        f"label {label!r} is the labels {' and '.join(map(repr, parts))} "
+                        f"joined by {joiner!r} ({fix})",
+                    )
 
 
 def _unique_keys(path: Path):
@@ -288,6 +390,12 @@ def _split_files(path: str | None, given: dict[str, str | None]) -> dict[str, Pa
     if path is not None:
         folder = Path(path)
         if folder.is_file():
+            siblings = _sibling_split_files(folder, skip=files)
+            if siblings:
+                raise DataError(
+                    f"{folder} is one split file of a folder that holds validation/test files "
+                    f"({', '.join(siblings)}): pass the folder {folder.parent}"
+                )
             files.setdefault("train", folder)
         elif folder.is_dir():
             for split, aliases in SPLIT_ALIASES.items():
@@ -311,6 +419,39 @@ def _split_files(path: str | None, given: dict[str, str | None]) -> dict[str, Pa
         if not file.is_file():
             raise DataError(f"the {split} file {file} does not exist")
     return files
+
+
+def _sibling_split_files(file: Path, skip: Collection[str]) -> list[str]:
+    """Names of the validation/test files beside ``file`` (splits in ``skip`` left out)."""
+    return sorted(
+        candidate.name
+        for split in ("validation", "test")
+        if split not in skip
+        for alias in SPLIT_ALIASES[split]
+        for suffix in SUFFIXES
+        if (candidate := file.parent / f"{alias}{suffix}").is_file() and candidate.name != file.name
+    )
+
+
+def _hierarchy_beside(path: str | None, files: dict[str, Path]) -> Path | None:
+    """The hierarchy file in the folder ``path`` (or in the training file's folder), or
+    ``None``; two of them are an error."""
+    if path is not None and Path(path).is_dir():
+        folder = Path(path)
+    elif "train" in files:
+        folder = files["train"].parent
+    else:
+        return None
+    found = [folder / name for name in HIERARCHY_FILES if (folder / name).is_file()]
+    if len(found) > 1:
+        raise DataError(
+            f"{folder}: several hierarchy files ({', '.join(f.name for f in found)}); "
+            "name one with the hierarchy option"
+        )
+    if found:
+        logger.info("%s: using the hierarchy file %s", folder, found[0].name)
+        return found[0]
+    return None
 
 
 def _canonical_split(name: str) -> str | None:

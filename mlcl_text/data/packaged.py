@@ -23,6 +23,7 @@ Every split has the columns ``text``, ``labels`` (closed under ancestors:
 
 from __future__ import annotations
 
+import inspect
 import json
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -96,12 +97,19 @@ def load_packaged(
     return dataset, tree
 
 
+_LOADER_SIGNATURE = inspect.signature(load_packaged).replace(
+    parameters=list(inspect.signature(load_packaged).parameters.values())[1:]
+)
+
+
 def _register(name: str) -> None:
     def loader(path: str | None = None, **options) -> tuple[DatasetDict, LabelTree]:
         return load_packaged(name, path, **options)
 
     loader.__name__ = f"load_{name}"
     loader.__doc__ = f"``load_packaged({name!r}, path, ...)``: see :func:`load_packaged`."
+    # load_packaged's signature without ``name``: the registry checks options against it
+    loader.__signature__ = _LOADER_SIGNATURE
     register(name)(loader)
 
 

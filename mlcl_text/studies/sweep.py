@@ -35,7 +35,6 @@ next run. At the end it writes ``comparison.md`` / ``comparison.csv``
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from typing import Any
 
 import yaml
 
+from mlcl_text.data.registry import did_you_mean
 from mlcl_text.run_folder import (
     COMPARISON_PLOT,
     METRICS_FILE,
@@ -195,10 +195,7 @@ def load_sweep_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpe
         raise SweepError(f"{path}: a sweep spec is a mapping with keys {', '.join(SPEC_KEYS)}")
     unknown = [key for key in content if key not in SPEC_KEYS]
     if unknown:
-        hints = []
-        for key in unknown:
-            guess = difflib.get_close_matches(str(key), SPEC_KEYS, n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+        hints = [f"{key!r}{did_you_mean(key, SPEC_KEYS)}" for key in unknown]
         raise SweepError(
             f"{path}: unknown key(s) {', '.join(hints)}; allowed: {', '.join(SPEC_KEYS)}"
         )

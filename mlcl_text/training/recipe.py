@@ -27,7 +27,6 @@ overrides are ``key=value`` with a YAML value (``learning_rate=3e-5``,
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import re
 import types
@@ -38,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from mlcl_text.data.registry import did_you_mean
 from mlcl_text.evaluation.metrics import METRIC_LABELS
 from mlcl_text.head_spec import ContrastiveHeadSpec
 from mlcl_text.modeling.configuration import DEFAULT_MAX_LENGTH
@@ -186,8 +186,7 @@ def recipe_from_dict(content: dict[str, Any], source: str | None = None) -> Reci
     unknown = [k for k in content if k not in RECIPE_KEYS and k not in TRAINING_KEYS]
     if unknown:
         key = unknown[0]
-        guess = difflib.get_close_matches(key, sorted(RECIPE_KEYS | TRAINING_KEYS), n=1)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        hint = did_you_mean(key, RECIPE_KEYS | TRAINING_KEYS)
         renamed = {"warmup_ratio": " (transformers 5: use a float warmup_steps)"}.get(key, "")
         raise RecipeError(f"{where}: unknown key {key!r}{renamed or hint}")
     if "model_name_or_path" not in content:

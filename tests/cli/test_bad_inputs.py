@@ -42,6 +42,31 @@ CASES = {
         [],
         "unknown label 'Physics'",
     ),
+    "a label missing from the hierarchy.json beside the data": (
+        {"dataset_path": "{bad}/beside"},
+        [],
+        "beside/train.jsonl, row 2: unknown label 'Physics'",
+    ),
+    "one split file of a folder with validation/test files": (
+        {"dataset_path": "{bad}/onesplit/train.jsonl"},
+        [],
+        "train.jsonl is one split file of a folder that holds validation/test files (test.jsonl)",
+    ),
+    "an empty label field": (
+        {"dataset_path": "{bad}/nolabels"},
+        [],
+        "train.csv, row 3: empty label field",
+    ),
+    "labels joined by another separator": (
+        {"dataset_path": "{bad}/joined"},
+        [],
+        "train.csv, row 4: label 'CS;Bio' is the labels 'CS' and 'Bio' joined by ';'",
+    ),
+    "a typo in dataset_options": (
+        {"dataset_options": {"hierarchi": "{bad}/unknown/h.json"}},
+        [],
+        "unknown dataset_options key 'hierarchi' for data set 'files' (did you mean 'hierarchy'?)",
+    ),
     "a head level deeper than the tree": (
         {"heads": [{"name": "deep", "positives": "all", "level": 3}]},
         [],
@@ -88,6 +113,12 @@ def setting(tmp_path, model_dir, data_dir):
         "twice/h.json": b'{"CS": null, "ML": "CS", "ML": "Bio", "Bio": null}',
         "unknown/train.jsonl": b'{"text": "a", "labels": ["ML"]}\n{"text": "b", "labels": ["Physics"]}\n',
         "unknown/h.json": b'{"CS": null, "ML": "CS"}',
+        "beside/train.jsonl": b'{"text": "a", "labels": ["ML"]}\n{"text": "b", "labels": ["Physics"]}\n',
+        "beside/hierarchy.json": b'{"CS": null, "ML": "CS"}',
+        "onesplit/train.jsonl": b'{"text": "a", "labels": ["CS"]}\n' * 4,
+        "onesplit/test.jsonl": b'{"text": "b", "labels": ["CS"]}\n',
+        "nolabels/train.csv": b"text,labels\nfine,CS\nblank,\nfine too,Bio\n",
+        "joined/train.csv": b"text,labels\na,CS\nb,Bio\nc,CS;Bio\n",
         "broken.yaml": b"model_name_or_path: m\nheads: [a, b\nlearning_rate: 1\n",
     }
     for name, content in files.items():
