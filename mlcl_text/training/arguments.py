@@ -140,6 +140,12 @@ class MLCLTrainingArguments(TrainingArguments):
         default=0,
         metadata={"help": "Stop after this many evaluations without a better best metric."},
     )
+    # transformers' default is False: a resumed run would forget how many evaluations went by
+    # without a gain, and stop later than the run it continues
+    restore_callback_states_from_checkpoint: bool = field(
+        default=True,
+        metadata={"help": "Resume restores the callbacks' state (early stopping's patience)."},
+    )
     memory_size: int = field(
         default=0,
         metadata={"help": "Per-head memory of past projections used as extra contrast rows."},
