@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from mlcl_text.data import DataError
-from mlcl_text.data.files import SUFFIXES, join_columns, read_rows, read_text
+from mlcl_text.data.files import SUFFIXES, read_rows, read_text
+from mlcl_text.data.row_parser import join_columns
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv")
 

@@ -24,16 +24,14 @@ import csv
 import io
 import json
 import logging
-from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from datasets import DatasetDict
 
 from mlcl_text.data.registry import SPLITS, DataError, check_on_error, register
+from mlcl_text.data.row_parser import RowParser
 from mlcl_text.data.rows import rows_to_dataset
 from mlcl_text.data.splits import seeded_split
 from mlcl_text.hierarchy import LabelTree
@@ -48,9 +46,6 @@ SPLIT_ALIASES = {
 }
 #: Files beside the split files that give the label tree when ``hierarchy`` is not given.
 HIERARCHY_FILES = ("hierarchy.json", "hierarchy.tsv")
-#: Characters that join labels in a delimited label field: a label holding one that is not
-#: the label separator, whose parts are all known labels, is a bad row.
-LABEL_SEPARATORS = (",", ";", "|")
 
 
 @register("files")
@@ -97,8 +92,28 @@ def load_files(
             hierarchy = _hierarchy_beside(path, files)
     tree = read_hierarchy(hierarchy, hierarchy_sep) if hierarchy else None
     path_separators = [label_path_sep, hierarchy_sep if tree is not None else None]
-    reader = _RowParser(columns, label_column, label_separator, tree, on_error, path_separators)
+    reader = RowParser(columns, label_column, label_separator, tree, on_error, path_separators)
 
+    parsed = _parse_splits(reader, files, hub_id)
+    if "train" not in parsed:
+        raise DataError("no training split found (give train=..., or a folder with a train.* file)")
+    parsed = _carve_missing(parsed, holdout_fractions, seed)
+
+    if tree is None:
+        tree = _tree_of_labels(parsed, label_path_sep)
+    data = DatasetDict(
+        {
+            split: rows_to_dataset(
+                [{**row, "labels": tree.with_ancestors(row["labels"])} for row in parsed[split]]
+            )
+            for split in SPLITS
+        }
+    )
+    return data, tree
+
+
+def _parse_splits(reader, files: dict[str, Path] | None, hub_id: str | None) -> dict:
+    """``{split: rows}`` of the split ``files``, or of the Hub data set ``hub_id``."""
     if files is None:
         from datasets import load_dataset
 
@@ -110,35 +125,21 @@ def load_files(
             for split in hub
         }
         parsed = reader.finish(read)
-        parsed = {_canonical_split(name) or name: rows for name, rows in parsed.items()}
-    else:
-        read = {split: reader.parse(str(file), read_rows(file)) for split, file in files.items()}
-        parsed = reader.finish(read)
-        empty = [str(files[split]) for split, rows in parsed.items() if not rows]
-        if empty:
-            raise DataError(f"{empty[0]}: no rows (an empty split file)")
-    if "train" not in parsed:
-        raise DataError("no training split found (give train=..., or a folder with a train.* file)")
-    parsed = _carve_missing(parsed, holdout_fractions, seed)
+        return {_canonical_split(name) or name: rows for name, rows in parsed.items()}
+    read = {split: reader.parse(str(file), read_rows(file)) for split, file in files.items()}
+    parsed = reader.finish(read)
+    empty = [str(files[split]) for split, rows in parsed.items() if not rows]
+    if empty:
+        raise DataError(f"{empty[0]}: no rows (an empty split file)")
+    return parsed
 
-    if tree is None:
-        names = sorted(
-            {label for rows in parsed.values() for row in rows for label in row["labels"]}
-        )
-        tree = (
-            LabelTree.from_paths(names, sep=label_path_sep)
-            if label_path_sep
-            else LabelTree.from_labels(names)
-        )
-    data = DatasetDict(
-        {
-            split: rows_to_dataset(
-                [{**row, "labels": tree.with_ancestors(row["labels"])} for row in parsed[split]]
-            )
-            for split in SPLITS
-        }
-    )
-    return data, tree
+
+def _tree_of_labels(parsed: dict, label_path_sep: str | None) -> LabelTree:
+    """The tree of the labels the rows use: flat, or label paths split at ``label_path_sep``."""
+    names = sorted({label for rows in parsed.values() for row in rows for label in row["labels"]})
+    if label_path_sep:
+        return LabelTree.from_paths(names, sep=label_path_sep)
+    return LabelTree.from_labels(names)
 
 
 def read_hierarchy(path: str | Path, sep: str = "/") -> LabelTree:
@@ -174,143 +175,6 @@ def read_hierarchy(path: str | Path, sep: str = "/") -> LabelTree:
         raise DataError(f"{path}: {error}") from error
 
 
-@dataclass
-class _ParsedRow:
-    record: dict[str, Any]  # text, labels, id
-    source: str
-    number: int
-    listed: bool  # the labels were a list (not a delimited string)
-
-
-class _RowParser:
-    def __init__(self, columns, label_column, separator, tree, on_error, path_separators=()):
-        self.columns, self.label_column, self.separator = columns, label_column, separator
-        self.tree, self.on_error = tree, on_error
-        # a character of a label path separator is part of a label, not a joiner
-        self.joiners = [
-            c for c in LABEL_SEPARATORS if not any(s and c in s for s in path_separators)
-        ]
-        self.skipped: dict[str, Counter] = {}
-
-    def parse(self, source: str, rows: Iterator[tuple[int, dict[str, Any]]]) -> list[_ParsedRow]:
-        """The good rows of one file; a bad one raises, or is counted as skipped."""
-        self.skipped.setdefault(source, Counter())
-        kept = []
-        for number, row in rows:
-            try:
-                kept.append(self._parse_row(source, number, row))
-            except DataError as error:
-                self._bad_row(source, error)
-        return kept
-
-    def finish(self, parsed: dict[str, list[_ParsedRow]]) -> dict[str, list[dict[str, Any]]]:
-        """Each split's records, after the checks that need every file's labels (without a
-        hierarchy: labels joined by another separator); logs one warning a file that had
-        rows skipped."""
-        if self.tree is None:
-            known = {
-                label for rows in parsed.values() for row in rows for label in row.record["labels"]
-            }
-            checked = {}
-            for split, rows in parsed.items():
-                checked[split] = []
-                for row in rows:
-                    try:
-                        self._check_joined(
-                            row.source, row.number, row.record["labels"], known, row.listed
-                        )
-                    except DataError as error:
-                        self._bad_row(row.source, error)
-                    else:
-                        checked[split].append(row)
-            parsed = checked
-        for source, skipped in self.skipped.items():
-            if skipped:
-                logger.warning(
-                    "%s: skipped %d rows (%s)",
-                    source,
-                    sum(skipped.values()),
-                    ", ".join(f"{n} × {reason}" for reason, n in skipped.most_common()),
-                )
-        return {split: [row.record for row in rows] for split, rows in parsed.items()}
-
-    def _bad_row(self, source: str, error: DataError) -> None:
-        if self.on_error == "raise":
-            raise error
-        self.skipped.setdefault(source, Counter())[error.reason] += 1
-
-    def _parse_row(self, source: str, number: int, row: dict[str, Any]) -> _ParsedRow:
-        missing = [c for c in [*self.columns, self.label_column] if c not in row]
-        if missing:
-            raise _row_error(source, number, "missing column", f"missing column(s) {missing}")
-        text = join_columns(row, self.columns)
-        if not text:
-            raise _row_error(source, number, "empty text", "empty text")
-        labels, listed = self._labels(source, number, row[self.label_column])
-        if self.tree is not None:
-            unknown = [label for label in labels if label not in self.tree]
-            if unknown:
-                self._check_joined(source, number, unknown, self.tree, listed)
-                raise _row_error(source, number, "unknown label", f"unknown label {unknown[0]!r}")
-        record = {"text": text, "labels": labels}
-        record["id"] = (
-            str(row["id"]) if row.get("id") is not None else f"{Path(source).name}:{number}"
-        )
-        return _ParsedRow(record, source, number, listed)
-
-    def _labels(self, source: str, number: int, value: Any) -> tuple[list[str], bool]:
-        """``(labels, listed)``: the field's labels and whether it was a list."""
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise _row_error(
-                source,
-                number,
-                "empty labels",
-                "empty label field (write [] for a document without labels)",
-            )
-        listed = True
-        if isinstance(value, str):
-            stripped = value.strip()
-            if stripped.startswith("["):
-                try:
-                    value = json.loads(stripped)
-                except json.JSONDecodeError:
-                    raise _row_error(
-                        source, number, "malformed labels", f"malformed label list {value!r}"
-                    ) from None
-            else:
-                listed = False
-                value = [part.strip() for part in stripped.split(self.separator)]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise _row_error(source, number, "malformed labels", f"malformed label field {value!r}")
-        return list(dict.fromkeys(v.strip() for v in value)), listed
-
-    def _check_joined(
-        self, source: str, number: int, labels: list[str], known: Collection[str], listed: bool
-    ) -> None:
-        """A :class:`DataError` for a label that is known labels joined by another character
-        than the label separator (``"A;B"``, the separator being ``","``)."""
-        for label in labels:
-            for joiner in self.joiners:
-                if joiner not in label:
-                    continue
-                parts = [part.strip() for part in label.split(joiner)]
-                if all(part and part != label and part in known for part in parts):
-                    fix = (
-                        "give them as separate items of the label list"
-                        if listed
-                        else f"the label separator is {self.separator!r}"
-                    )
-                    raise _row_error(
-                        source,
-                        number,
-                        "labels joined by another separator",
-                        f"label {label!r} is the labels {' and '.join(map(repr, parts))} "
-                        f"joined by {joiner!r} ({fix})",
-                    )
-
-
 def _unique_keys(path: Path):
     """A ``json.loads`` hook that refuses an object with the same key twice."""
 
@@ -326,16 +190,6 @@ def _unique_keys(path: Path):
         return content
 
     return build
-
-
-def join_columns(row: dict[str, Any], columns: Sequence[str]) -> str:
-    """The non-empty values of ``columns`` (in that order), joined by a blank line."""
-    parts = [str(row[c]).strip() for c in columns if row.get(c) is not None]
-    return "\n\n".join(part for part in parts if part)
-
-
-def _row_error(source: str, number: int, reason: str, detail: str) -> DataError:
-    return DataError(f"{source}, row {number}: {detail}", reason=reason)
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

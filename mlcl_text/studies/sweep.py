@@ -17,20 +17,16 @@ recipe path is read from the working directory, else from the spec's folder. A r
 ``{name: NAME, path: PATH, overrides: [key=value, ...]}`` runs that recipe with its own
 overrides (after the spec's), so one recipe file can enter a sweep under several settings.
 
-:func:`run_sweep` trains the cells one after another, each a recipe run with the overrides and
-``subset={method: k_per_label, k: K, seed: S}`` (``{method: fraction, fraction: F, seed: S}``
-for a fraction; no subset for ``full``), ``seed=S`` and
-``output_dir=OUTPUT_DIR/<method>/<shots>/seed<S>``, where ``<method>`` is the recipe file's
-stem or the name given. Each baseline of ``baselines`` (:mod:`mlcl_text.studies.baselines`: a
-method name, or ``{name, method, options}`` to run one method under another name or with
-options) is a cell for every size and seed too, after the training cells: it is fitted by
-:func:`mlcl_text.studies.baselines.run_baseline` on the data of the first recipe with that cell's
-overrides (so on the same training subset and evaluation documents) into
-``OUTPUT_DIR/<baseline name>/<shots>/seed<S>``. It is resumable: a cell whose folder already
-has ``metrics.json`` is skipped, and a crashed cell, which leaves none, is run again by the
-next run. At the end it writes ``comparison.md`` / ``comparison.csv``
-(:mod:`mlcl_text.studies.compare`; with a ``train_s`` column of the runs' fit times) and
-``metric_vs_shots.png`` into ``OUTPUT_DIR``, and the spec as run into ``sweep.yaml``.
+:func:`run_sweep` trains the cells one after another: a recipe with the overrides,
+``subset={method: k_per_label, k: K, seed: S}`` (``{method: fraction, ...}`` for a fraction,
+none for ``full``), ``seed=S`` and ``output_dir=OUTPUT_DIR/<method>/<shots>/seed<S>``
+(``<method>``: the recipe file's stem or the name given). Each baseline (a method name of
+:mod:`mlcl_text.studies.baselines`, or ``{name, method, options}``) is a cell for every size
+and seed too, fitted after the training cells on the first recipe's data with that cell's
+overrides (the same subset and evaluation documents) into ``OUTPUT_DIR/<name>/<shots>/seed<S>``.
+A cell whose folder has ``metrics.json`` is skipped, so a crashed sweep resumes. At the end
+it writes ``comparison.md`` / ``comparison.csv`` (:mod:`mlcl_text.studies.compare`, with the
+runs' fit times ``train_s``), ``metric_vs_shots.png`` and the spec as run (``sweep.yaml``).
 """
 
 from __future__ import annotations

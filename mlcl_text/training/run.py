@@ -113,10 +113,7 @@ def train_from_recipe(
         else None,
     )
     trainer, log_history = run.trainer, run.log_history
-    trainer.save_model(str(output_dir))
-    tokenizer.save_pretrained(output_dir)
-    if main_process and not recipe.keep_checkpoints:
-        remove_checkpoints(output_dir)
+    save_final_model(trainer, tokenizer, output_dir, keep_checkpoints=recipe.keep_checkpoints)
     # every process predicts (predict gathers across processes); only the main one writes
     probabilities = {
         split: split_probabilities(trainer, encoded[split])
@@ -339,6 +336,16 @@ def resolve_checkpoint(output_dir: Path, resume: str | bool) -> str:
 
 #: what a checkpoint needs beyond the weights to continue training where it stopped
 RESUME_STATE_FILES = ("optimizer.pt", "scheduler.pt")
+
+
+def save_final_model(trainer, tokenizer, output_dir: Path, keep_checkpoints: bool) -> None:
+    """The trained (best) model and its tokenizer in ``output_dir``; the ``checkpoint-*``
+    folders removed unless ``keep_checkpoints`` (the main process writes)."""
+    trainer.save_model(str(output_dir))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(output_dir)
+        if not keep_checkpoints:
+            remove_checkpoints(output_dir)
 
 
 def remove_checkpoints(output_dir: Path) -> None:
