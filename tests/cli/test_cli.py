@@ -134,7 +134,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, model_dir, data_dir, capsys
     assert main(["train", str(recipe), "--set", "dataset=nonexistent"]) == 2
     assert "unknown data set 'nonexistent'" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "no-model")]) == 2
-    assert "not a trained model folder" in capsys.readouterr().err
+    assert "no-model: no such folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "train" in capsys.readouterr().out
