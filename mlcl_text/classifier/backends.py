@@ -17,6 +17,8 @@ from mlcl_text.modeling.model import MLCLModel
 class Backend(Protocol):
     """Runs one model on texts."""
 
+    device: torch.device
+
     def probabilities(
         self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False
     ) -> np.ndarray:  # [N, L]
@@ -67,8 +69,7 @@ class OnnxBackend:
         self.tokenizer = tokenizer
         self.max_segments = max_segments
         self.input_names = [given.name for given in session.get_inputs()]
-
-    device = torch.device("cpu")
+        self.device = torch.device("cpu")  # the CPU execution provider
 
     def probabilities(
         self, texts: Sequence[str], batch_size: int, max_length: int, progress: bool = False

@@ -108,6 +108,11 @@ class Classifier:
         )
 
     @property
+    def device(self):
+        """The ``torch.device`` the model runs on (the CPU for an ONNX model)."""
+        return self.backend.device
+
+    @property
     def labels(self) -> list[str]:
         """The label names, in the column order of :meth:`predict_proba`."""
         return list(self.tree.names)
@@ -177,12 +182,10 @@ def _checked_texts(texts: Sequence[str]) -> list[str]:
 def _load_backend(source: ModelSource, device: str):
     """``(backend, MLCLConfig)`` of ``source``: onnxruntime for an ``onnx`` export, else
     PyTorch on ``device``."""
-    import torch
     from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
     from mlcl_text.modeling.configuration import MLCLConfig
-    from mlcl_text.modeling.model import MLCLModel
+    from mlcl_text.modeling.model import load_trained_model
 
     tokenizer = AutoTokenizer.from_pretrained(source.tokenizer_folder)
     if source.onnx_file is not None:
@@ -193,13 +196,5 @@ def _load_backend(source: ModelSource, device: str):
         config = MLCLConfig.from_pretrained(source.folder)
         backend = OnnxBackend(load_session(source.onnx_file), tokenizer, config.max_segments)
         return backend, config
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    shown = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar
-    try:
-        model = MLCLModel.from_pretrained(source.folder).to(device)
-    finally:
-        if shown:
-            hf_logging.enable_progress_bar()
+    model = load_trained_model(source.folder, device)
     return TorchBackend(model, tokenizer), model.config

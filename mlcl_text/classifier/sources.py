@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mlcl_text.export.onnx import ONNX_FILE
 from mlcl_text.modeling.configuration import MLCLConfig
+from mlcl_text.modeling.hub import looks_like_repo_id
 from mlcl_text.run_folder import CONFIG_FILE, THRESHOLDS_FILE, RunFolderError
 
 #: files any of which means a folder holds a tokenizer
@@ -46,7 +47,7 @@ def resolve_source(
     path = Path(name_or_path)
     if path.exists():
         return local_source(path)
-    if _looks_like_repo_id(str(name_or_path)):
+    if looks_like_repo_id(str(name_or_path)):
         return local_source(_download(str(name_or_path), revision, token))
     raise ModelNotFoundError(f"{name_or_path}: no such folder, and not a Hub repository id")
 
@@ -89,11 +90,6 @@ def local_source(folder: Path) -> ModelSource:
 
 def _has_tokenizer(folder: Path) -> bool:
     return any((folder / name).is_file() for name in TOKENIZER_FILES)
-
-
-def _looks_like_repo_id(name: str) -> bool:
-    parts = name.split("/")
-    return len(parts) == 2 and all(parts) and not name.startswith((".", "~"))
 
 
 def _download(repo_id: str, revision: str | None, token: str | None) -> Path:

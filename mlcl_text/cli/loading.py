@@ -12,24 +12,15 @@ from mlcl_text.run_folder import CONFIG_FILE, read_recipe
 
 def load_model(path: str, device: str = "cpu"):
     """``(model, tokenizer, recipe)`` of a training output folder or an exported full model."""
-    import torch
     from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    from mlcl_text.modeling.model import MLCLModel
+    from mlcl_text.modeling.model import load_trained_model
 
     folder = Path(path)
     if not (folder / CONFIG_FILE).is_file():
         raise FileNotFoundError(f"{folder} is not a trained model folder (no {CONFIG_FILE})")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar before one-line output
-    try:
-        model = MLCLModel.from_pretrained(folder).to(device)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-    finally:
-        hf_logging.enable_progress_bar()
-    return model, tokenizer, read_recipe(folder)
+    model = load_trained_model(folder, device)
+    return model, AutoTokenizer.from_pretrained(folder), read_recipe(folder)
 
 
 def load_data(

@@ -80,7 +80,10 @@ def export_model(
             shutil.rmtree(directory, ignore_errors=True)
         else:
             for child in directory.iterdir():
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
         raise
 
 

@@ -99,9 +99,8 @@ def _probe_inputs(
     """Random token ids of one shape, the last row padded from half its length on."""
     generator = torch.Generator().manual_seed(seed)
     vocab = model.config.encoder.vocab_size
-    shape = (batch, min(2, model.config.max_segments), length)
-    if model.config.max_segments == 1:
-        shape = (batch, length)
+    segments = min(2, model.config.max_segments)
+    shape = (batch, segments, length) if segments > 1 else (batch, length)
     ids = torch.randint(min(5, vocab - 1), vocab, shape, generator=generator)
     mask = torch.ones_like(ids)
     mask[-1, ..., length // 2 :] = 0

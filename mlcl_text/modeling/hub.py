@@ -19,6 +19,18 @@ class ModelUnavailableError(FileNotFoundError):
     """A pretrained model that is neither a local folder, nor cached, nor fetchable."""
 
 
+def looks_like_repo_id(name: str) -> bool:
+    """Whether ``name`` can be a Hub repository id (``owner/name`` or ``name``) rather than a
+    path: no leading ``.``, ``/`` or ``~``, at most one ``/``, no other path separator."""
+    parts = name.split("/")
+    return (
+        len(parts) <= 2
+        and all(parts)
+        and not name.startswith((".", "~"))
+        and (os.sep == "/" or os.sep not in name)
+    )
+
+
 def ensure_model_available(name_or_path: str | os.PathLike) -> None:
     """Return when ``name_or_path`` is a local folder, a Hub model in the local cache, or a
     Hub model the Hub answers for (one request, :data:`HUB_TIMEOUT` seconds at most); raise
@@ -26,7 +38,7 @@ def ensure_model_available(name_or_path: str | os.PathLike) -> None:
     name = str(name_or_path)
     if Path(name).is_dir():
         return
-    if name.startswith((".", "/", "~")) or name.count("/") > 1 or os.sep in name.replace("/", ""):
+    if not looks_like_repo_id(name):
         raise ModelUnavailableError(f"model {name}: no such folder")
     from huggingface_hub import HfApi, try_to_load_from_cache
     from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError

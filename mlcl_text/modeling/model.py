@@ -376,3 +376,19 @@ def _pool_segments(vectors: torch.Tensor, present: torch.Tensor, how: str) -> to
         return filled.max(dim=1).values
     weights = mask.to(vectors.dtype)
     return (vectors * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
+
+
+def load_trained_model(folder: str | os.PathLike, device: str = "cpu") -> MLCLModel:
+    """The :class:`MLCLModel` saved in ``folder`` on ``device`` (``"auto"``: CUDA when
+    available), without transformers' "Loading weights" progress bar."""
+    from transformers.utils import logging as hf_logging
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return MLCLModel.from_pretrained(folder).to(device)
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
