@@ -1,10 +1,10 @@
-"""The run folder: the names of its files, the one JSON writer and the readers.
+"""The run folder: the names of its files, the one JSON writer and the one reader.
 
 A training run (:func:`mlcl_text.training.run.train_from_recipe`) or a baseline
 (:func:`mlcl_text.studies.baselines.run_baseline`) leaves a folder that ``mlcl-text evaluate``,
 ``export``, ``push``, ``compare`` and ``sweep`` read. Every module names its files through
-the constants here, writes JSON through :func:`write_json` and reads through the readers,
-which end a missing or unreadable file with one error line naming it.
+the constants here, writes JSON through :func:`write_json` and reads through
+:class:`RunFolder`, whose readers end a missing or unreadable file with one error line naming it.
 
 Files of a run folder:
 
@@ -17,8 +17,9 @@ Files of a run folder:
 * :data:`LOG_HISTORY_FILE` ``log_history.json``: the Trainer's ``state.log_history``; each
   ``checkpoint-<step>/`` holds the Trainer's :data:`TRAINER_STATE_FILE`, and every saved
   folder :data:`TRAINING_ARGS_FILE` (the training arguments, not pickled);
-* :func:`evaluation_dir` ``evaluation-<split>/`` (``mlcl-text evaluate``: its own
-  ``metrics.json``, ``report.md`` and ``plots/``) and :func:`split_metrics_path`
+* :meth:`RunFolder.evaluation_dir` ``evaluation-<split>/`` (``mlcl-text evaluate``: its own
+  ``metrics.json``, ``report.md`` and ``plots/``) and
+  :meth:`RunFolder.split_metrics_path`
   ``metrics-<split>.json`` (the same scores, flat as well);
 * a comparison folder (``mlcl-text compare --output``, a sweep's output) holds
   :data:`COMPARISON_MD`, :data:`COMPARISON_CSV`, :data:`COMPARISON_PLOT` and, for a sweep,
@@ -58,6 +59,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +87,10 @@ __all__ = [
     "THRESHOLDS_FILE",
     "TRAINER_STATE_FILE",
     "TRAINING_ARGS_FILE",
+    "RunFolder",
     "RunFolderError",
-    "evaluation_dir",
-    "is_finished",
     "json_ready",
     "read_json",
-    "read_log_history",
-    "read_metrics",
-    "read_recipe",
-    "split_metrics_path",
     "write_json",
     "write_metrics",
 ]
@@ -129,16 +126,6 @@ SWEEP_FILE = "sweep.yaml"
 
 class RunFolderError(ValueError):
     """A run folder's file that cannot be read; the message names the file."""
-
-
-def evaluation_dir(folder: str | os.PathLike, split: str) -> Path:
-    """``folder/evaluation-<split>``: where ``mlcl-text evaluate`` writes by default."""
-    return Path(folder) / f"evaluation-{split}"
-
-
-def split_metrics_path(folder: str | os.PathLike, split: str) -> Path:
-    """``folder/metrics-<split>.json``: the scores ``mlcl-text evaluate`` writes by default."""
-    return Path(folder) / f"metrics-{split}.json"
 
 
 # ---------------------------------------------------------------------------- writing
@@ -197,64 +184,113 @@ def read_json(path: str | os.PathLike) -> Any:
         raise RunFolderError(f"{path}: not readable JSON ({error})") from None
 
 
-def read_metrics(folder: str | os.PathLike) -> dict[str, Any]:
-    """``folder/metrics.json`` as a dict: ``FileNotFoundError`` when the folder or the file
-    is missing, :class:`RunFolderError` when it is not a readable JSON object."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"run folder {folder} does not exist")
-    path = folder / METRICS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"run folder {folder} has no {METRICS_FILE} (did its training finish?)"
-        )
-    metrics = read_json(path)
-    if not isinstance(metrics, dict):
-        raise RunFolderError(f"{path}: expected a JSON object of splits to scores")
-    return metrics
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder, read through one object: each reader ends a missing or unreadable file
+    with one error line naming it.
 
+    ``RunFolder("outputs/demo").metrics()["test"]["micro_f1"]``; a ``checkpoint-*`` folder or
+    an exported ``full`` model reads the same way (the files it lacks read as missing).
+    """
 
-def is_finished(folder: str | os.PathLike) -> bool:
-    """Whether ``folder`` holds a readable ``metrics.json`` (a finished run)."""
-    try:
-        read_metrics(folder)
-    except (OSError, RunFolderError):
-        return False
-    return True
+    path: Path
 
+    def __init__(self, path: str | os.PathLike) -> None:
+        object.__setattr__(self, "path", Path(path))
 
-def read_recipe(folder: str | os.PathLike) -> dict[str, Any]:
-    """``folder/recipe.yaml`` as a dict, ``{}`` when there is none; :class:`RunFolderError`
-    naming it when it is not YAML or not a mapping."""
-    path = Path(folder) / RECIPE_FILE
-    if not path.is_file():
-        return {}
-    try:
-        recipe = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise RunFolderError(f"{path}: not valid YAML ({error})") from None
-    if not isinstance(recipe, dict):
-        raise RunFolderError(f"{path}: expected a mapping of recipe keys")
-    return recipe
+    def __str__(self) -> str:
+        return str(self.path)
 
+    # ------------------------------------------------------------------ files it may hold
 
-def read_log_history(folder: str | os.PathLike) -> list[dict[str, Any]] | None:
-    """The Trainer's log history of a run folder: its ``log_history.json``, else a
-    ``trainer_state.json`` in it, else the one of its last ``checkpoint-<step>``; ``None``
-    when there is none."""
-    folder = Path(folder)
-    checkpoints = sorted(
-        folder.glob(f"{CHECKPOINT_PATTERN}/{TRAINER_STATE_FILE}"),
-        key=lambda p: _step(p.parent.name),
-        reverse=True,
-    )
-    for path in [folder / LOG_HISTORY_FILE, folder / TRAINER_STATE_FILE, *checkpoints]:
-        if path.is_file():
-            data = read_json(path)
-            history = data if isinstance(data, list) else data.get("log_history")
-            if history:
-                return list(history)
-    return None
+    def evaluation_dir(self, split: str) -> Path:
+        """``evaluation-<split>/``: where ``mlcl-text evaluate`` writes by default."""
+        return self.path / f"evaluation-{split}"
+
+    def split_metrics_path(self, split: str) -> Path:
+        """``metrics-<split>.json``: the scores ``mlcl-text evaluate`` writes by default."""
+        return self.path / f"metrics-{split}.json"
+
+    @property
+    def subset_file(self) -> Path | None:
+        """``subset.json`` when the run trained on a subset, else ``None``."""
+        path = self.path / SUBSET_FILE
+        return path if path.is_file() else None
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the folder holds a saved model (its ``config.json``)."""
+        return (self.path / CONFIG_FILE).is_file()
+
+    def checkpoints(self) -> list[Path]:
+        """The ``checkpoint-<step>`` folders, latest step first."""
+        found = [p for p in self.path.glob(CHECKPOINT_PATTERN) if p.is_dir()]
+        return sorted(found, key=lambda p: _step(p.name), reverse=True)
+
+    # ------------------------------------------------------------------ readers
+
+    def metrics(self) -> dict[str, Any]:
+        """``metrics.json`` as a dict: ``FileNotFoundError`` when the folder or the file is
+        missing, :class:`RunFolderError` when it is not a readable JSON object."""
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"run folder {self.path} does not exist")
+        path = self.path / METRICS_FILE
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"run folder {self.path} has no {METRICS_FILE} (did its training finish?)"
+            )
+        metrics = read_json(path)
+        if not isinstance(metrics, dict):
+            raise RunFolderError(f"{path}: expected a JSON object of splits to scores")
+        return metrics
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the folder holds a readable ``metrics.json`` (a finished run)."""
+        try:
+            self.metrics()
+        except (OSError, RunFolderError):
+            return False
+        return True
+
+    def recipe(self) -> dict[str, Any]:
+        """``recipe.yaml`` as a dict, ``{}`` when there is none; :class:`RunFolderError`
+        naming it when it is not YAML or not a mapping."""
+        path = self.path / RECIPE_FILE
+        if not path.is_file():
+            return {}
+        try:
+            recipe = parse_yaml(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise RunFolderError(f"{path}: not valid YAML ({error})") from None
+        if not isinstance(recipe, dict):
+            raise RunFolderError(f"{path}: expected a mapping of recipe keys")
+        return recipe
+
+    def model_type(self) -> str | None:
+        """``model_type`` of ``config.json``, ``None`` without one; :class:`RunFolderError`
+        naming it when it is not a JSON object."""
+        if not self.has_model:
+            return None
+        path = self.path / CONFIG_FILE
+        config = read_json(path)
+        if not isinstance(config, dict):
+            raise RunFolderError(f"{path}: not a model config (expected a JSON object)")
+        model_type = config.get("model_type")
+        return None if model_type is None else str(model_type)
+
+    def log_history(self) -> list[dict[str, Any]] | None:
+        """The Trainer's log history: ``log_history.json``, else a ``trainer_state.json`` in
+        the folder, else the one of its latest ``checkpoint-<step>``; ``None`` when there is
+        none."""
+        states = [checkpoint / TRAINER_STATE_FILE for checkpoint in self.checkpoints()]
+        for path in [self.path / LOG_HISTORY_FILE, self.path / TRAINER_STATE_FILE, *states]:
+            if path.is_file():
+                data = read_json(path)
+                history = data if isinstance(data, list) else data.get("log_history")
+                if history:
+                    return list(history)
+        return None
 
 
 def _step(name: str) -> int:

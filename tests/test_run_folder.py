@@ -13,13 +13,10 @@ import mlcl_text
 from mlcl_text import run_folder
 from mlcl_text.evaluation.thresholds import Thresholds, read_thresholds
 from mlcl_text.run_folder import (
+    RunFolder,
     RunFolderError,
-    is_finished,
     json_ready,
     read_json,
-    read_log_history,
-    read_metrics,
-    read_recipe,
     write_json,
     write_metrics,
 )
@@ -55,34 +52,37 @@ def test_write_json_refuses_what_json_cannot_hold(tmp_path):
         write_json(tmp_path / "x.json", {"model": object()})
 
 
-def test_read_metrics_names_the_missing_or_unreadable_file(tmp_path):
+def test_run_folder_metrics_names_the_missing_or_unreadable_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere does not exist"):
-        read_metrics(tmp_path / "nowhere")
+        RunFolder(tmp_path / "nowhere").metrics()
     with pytest.raises(FileNotFoundError, match=r"has no metrics\.json \(did its training"):
-        read_metrics(tmp_path)
-    assert not is_finished(tmp_path)
+        RunFolder(tmp_path).metrics()
+    assert not RunFolder(tmp_path).is_finished
     (tmp_path / "metrics.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(RunFolderError, match=r"metrics\.json: not readable JSON"):
-        read_metrics(tmp_path)
-    assert not is_finished(tmp_path)
+        RunFolder(tmp_path).metrics()
+    assert not RunFolder(tmp_path).is_finished
     (tmp_path / "metrics.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(RunFolderError, match="expected a JSON object"):
-        read_metrics(tmp_path)
-    assert not is_finished(tmp_path)
+        RunFolder(tmp_path).metrics()
+    assert not RunFolder(tmp_path).is_finished
     write_metrics(tmp_path, {"test": {"micro_f1": 0.5}})
-    assert read_metrics(tmp_path) == {"test": {"micro_f1": 0.5}} and is_finished(tmp_path)
+    assert (
+        RunFolder(tmp_path).metrics() == {"test": {"micro_f1": 0.5}}
+        and RunFolder(tmp_path).is_finished
+    )
 
 
-def test_read_recipe(tmp_path):
-    assert read_recipe(tmp_path) == {}
+def test_run_folder_recipe(tmp_path):
+    assert RunFolder(tmp_path).recipe() == {}
     (tmp_path / "recipe.yaml").write_text("dataset: wos\nlearning_rate: 1.0e-3\n")
-    assert read_recipe(tmp_path) == {"dataset": "wos", "learning_rate": 1e-3}
+    assert RunFolder(tmp_path).recipe() == {"dataset": "wos", "learning_rate": 1e-3}
     (tmp_path / "recipe.yaml").write_text("- a list\n")
     with pytest.raises(RunFolderError, match=r"recipe\.yaml: expected a mapping"):
-        read_recipe(tmp_path)
+        RunFolder(tmp_path).recipe()
     (tmp_path / "recipe.yaml").write_text("key: [unclosed\n")
     with pytest.raises(RunFolderError, match=r"recipe\.yaml: not valid YAML"):
-        read_recipe(tmp_path)
+        RunFolder(tmp_path).recipe()
 
 
 def test_read_thresholds(tmp_path, small_tree):
@@ -96,17 +96,17 @@ def test_read_thresholds(tmp_path, small_tree):
         read_thresholds(tmp_path, small_tree)
 
 
-def test_read_log_history_prefers_the_saved_history(tmp_path):
-    assert read_log_history(tmp_path) is None
+def test_run_folder_log_history_prefers_the_saved_history(tmp_path):
+    assert RunFolder(tmp_path).log_history() is None
     checkpoint = tmp_path / "checkpoint-4"
     checkpoint.mkdir()
     write_json(checkpoint / "trainer_state.json", {"log_history": [{"loss": 1.0, "step": 4}]})
-    assert read_log_history(tmp_path) == [{"loss": 1.0, "step": 4}]
+    assert RunFolder(tmp_path).log_history() == [{"loss": 1.0, "step": 4}]
     write_json(tmp_path / "log_history.json", [{"loss": float("nan"), "step": 5}])
-    assert read_log_history(tmp_path) == [{"loss": None, "step": 5}]
+    assert RunFolder(tmp_path).log_history() == [{"loss": None, "step": 5}]
     (tmp_path / "log_history.json").write_text("nope")
     with pytest.raises(RunFolderError, match=r"log_history\.json: not readable JSON"):
-        read_log_history(tmp_path)
+        RunFolder(tmp_path).log_history()
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_json(tmp_path / "absent.json")
 
@@ -140,9 +140,36 @@ def test_only_run_folder_spells_the_run_files_names():
     assert spelled == []
 
 
+def test_run_folder_paths_checkpoints_and_model_type(tmp_path):
+    run = RunFolder(str(tmp_path))
+    assert run.path == tmp_path and str(run) == str(tmp_path)
+    assert run.evaluation_dir("test") == tmp_path / "evaluation-test"
+    assert run.split_metrics_path("validation") == tmp_path / "metrics-validation.json"
+    assert run.checkpoints() == [] and run.subset_file is None
+    for step in (9, 120, 30):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+    (tmp_path / "checkpoint-7.txt").write_text("a file, not a checkpoint")
+    assert [p.name for p in run.checkpoints()] == [
+        "checkpoint-120",
+        "checkpoint-30",
+        "checkpoint-9",
+    ]
+    (tmp_path / "subset.json").write_text("{}")
+    assert run.subset_file == tmp_path / "subset.json"
+    assert not run.has_model and run.model_type() is None
+    (tmp_path / "config.json").write_text('{"model_type": "mlcl"}')
+    assert run.has_model and run.model_type() == "mlcl"
+    (tmp_path / "config.json").write_text("[1]")
+    with pytest.raises(RunFolderError, match=r"config\.json: not a model config"):
+        run.model_type()
+    (tmp_path / "config.json").write_text("{oops")
+    with pytest.raises(RunFolderError, match=r"config\.json: not readable JSON"):
+        run.model_type()
+
+
 def test_a_runs_recipe_reads_back_in_the_recipes_yaml_dialect(tmp_path):
     (tmp_path / "recipe.yaml").write_text("learning_rate: 1e-4\nsave_strategy: no\nbf16: true\n")
-    recipe = read_recipe(tmp_path)
+    recipe = RunFolder(tmp_path).recipe()
     assert recipe == {"learning_rate": 1e-4, "save_strategy": "no", "bf16": True}
 
 

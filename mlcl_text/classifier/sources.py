@@ -4,7 +4,6 @@ exported folder, or a Hugging Face Hub repository; and which files of it a
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from mlcl_text.export.onnx import ONNX_FILE
 from mlcl_text.modeling.configuration import MLCLConfig
 from mlcl_text.modeling.hub import looks_like_repo_id
-from mlcl_text.run_folder import CONFIG_FILE, THRESHOLDS_FILE, RunFolderError
+from mlcl_text.run_folder import CONFIG_FILE, THRESHOLDS_FILE, RunFolder, RunFolderError
 
 #: files any of which means a folder holds a tokenizer
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt")
@@ -57,13 +56,10 @@ def local_source(folder: Path) -> ModelSource:
     tokenizer (the run folder above it gives it) and no tuned thresholds of its own."""
     if not folder.is_dir():
         raise ModelNotFoundError(f"{folder} is a file, not a model folder")
-    config_file = folder / CONFIG_FILE
-    if not config_file.is_file():
+    run = RunFolder(folder)
+    if not run.has_model:
         raise ModelNotFoundError(f"{folder} is not a model folder (no {CONFIG_FILE})")
-    try:
-        model_type = str(json.loads(config_file.read_text(encoding="utf-8")).get("model_type"))
-    except (json.JSONDecodeError, AttributeError) as error:
-        raise RunFolderError(f"{config_file}: not a model config ({error})") from None
+    model_type = run.model_type()
     if model_type != MLCLConfig.model_type:
         raise RunFolderError(
             f"{folder} holds a {model_type!r} model, not an mlcl-text model: load a training "

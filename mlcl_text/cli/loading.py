@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlcl_text.data.registry import DataError
 from mlcl_text.evaluation.thresholds import read_thresholds
-from mlcl_text.run_folder import CONFIG_FILE, read_recipe
+from mlcl_text.run_folder import CONFIG_FILE, RunFolder
 
 
 def load_model(path: str, device: str = "cpu"):
@@ -16,11 +16,11 @@ def load_model(path: str, device: str = "cpu"):
 
     from mlcl_text.modeling.model import load_trained_model
 
-    folder = Path(path)
-    if not (folder / CONFIG_FILE).is_file():
-        raise FileNotFoundError(f"{folder} is not a trained model folder (no {CONFIG_FILE})")
-    model = load_trained_model(folder, device)
-    return model, AutoTokenizer.from_pretrained(folder), read_recipe(folder)
+    run = RunFolder(path)
+    if not run.has_model:
+        raise FileNotFoundError(f"{run} is not a trained model folder (no {CONFIG_FILE})")
+    model = load_trained_model(run.path, device)
+    return model, AutoTokenizer.from_pretrained(run.path), run.recipe()
 
 
 def load_data(

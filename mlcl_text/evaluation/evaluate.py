@@ -117,7 +117,7 @@ def evaluate_run(
         output_dir: where ``metrics.json``, ``report.md`` and ``plots/`` go (created).
         thresholds: ``None`` (0.5), a number, a ``[L]`` vector or a
             :class:`~mlcl_text.evaluation.thresholds.Thresholds`.
-        log_history: the Trainer's ``state.log_history`` (see :func:`mlcl_text.run_folder.read_log_history`)
+        log_history: the Trainer's ``state.log_history`` (see :meth:`mlcl_text.run_folder.RunFolder.log_history`)
             for the loss curves; without it (or without losses in it) there is no such plot.
         train_label_counts: training documents per label (``[L]`` in tree order, or
             ``{name: count}``) for the F1-against-frequency plot; ``None`` uses the

@@ -43,9 +43,9 @@ from mlcl_text.data.registry import did_you_mean
 from mlcl_text.run_folder import (
     COMPARISON_PLOT,
     METRICS_FILE,
-    RECIPE_FILE,
     SWEEP_FILE,
-    is_finished,
+    RunFolder,
+    RunFolderError,
 )
 from mlcl_text.studies.compare import (
     DEFAULT_METRICS,
@@ -390,7 +390,7 @@ def run_sweep(
     for number, cell in enumerate(cells, 1):
         prefix = f"[{number}/{len(cells)}] {cell}:"
         recipe = spec.recipe(cell)
-        if is_finished(cell.output_dir):
+        if RunFolder(cell.output_dir).is_finished:
             changed = _changed_keys(cell.output_dir, recipe)
             note = f" (its recipe.yaml differs in {', '.join(changed)})" if changed else ""
             print(f"{prefix} skip, finished in {cell.output_dir}{note}", flush=True)
@@ -408,12 +408,12 @@ def run_sweep(
             failed.append((cell, error))
             print(f"{prefix} failed: {type(error).__name__}: {error}", flush=True)
             continue
-        if not is_finished(cell.output_dir):
+        if not RunFolder(cell.output_dir).is_finished:
             raise SweepError(
                 f"{cell}: {doing} returned but wrote no {cell.output_dir / METRICS_FILE}"
             )
 
-    finished = [(c.method, c.output_dir) for c in cells if is_finished(c.output_dir)]
+    finished = [(c.method, c.output_dir) for c in cells if RunFolder(c.output_dir).is_finished]
     if finished:
         table = compare_table(collect_runs(finished), metrics=spec.metrics, split=spec.split)
         markdown, csv_path = write_comparison(table, spec.output_dir)
@@ -440,10 +440,10 @@ def _plot(table, path: Path) -> Path | None:
 def _changed_keys(folder: Path, recipe: Recipe) -> list[str]:
     """Recipe keys whose value in the finished cell's ``recipe.yaml`` differs from now."""
     try:
-        saved = parse_yaml((folder / RECIPE_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        saved = RunFolder(folder).recipe()
+    except RunFolderError:
         return []
-    if not isinstance(saved, dict):
+    if not saved:
         return []
     now = parse_yaml(yaml.safe_dump(recipe.to_dict(), sort_keys=False))
     return sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))

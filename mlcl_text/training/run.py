@@ -21,7 +21,6 @@ import torch
 from accelerate import PartialState
 from datasets import DatasetDict
 from transformers import AutoTokenizer, set_seed
-from transformers.trainer_utils import get_last_checkpoint
 
 from mlcl_text.data import DataError, is_restricted, load
 from mlcl_text.data.encoding import MultiLabelCollator, encode_dataset
@@ -48,6 +47,7 @@ from mlcl_text.run_folder import (
     SUBSET_FILE,
     THRESHOLDS_FILE,
     TRAINER_STATE_FILE,
+    RunFolder,
     write_json,
     write_metrics,
 )
@@ -316,10 +316,10 @@ def resolve_checkpoint(output_dir: Path, resume: str | bool) -> str:
     """The checkpoint folder to resume from: ``resume`` itself, or with ``True`` the latest
     ``checkpoint-*`` of ``output_dir``; a :class:`RecipeError` when there is none."""
     if resume is True or str(resume).lower() == "true":
-        latest = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-        if latest is None:
+        checkpoints = RunFolder(output_dir).checkpoints()
+        if not checkpoints:
             raise RecipeError(f"--resume: {output_dir} holds no checkpoint-* folder to resume from")
-        path = Path(latest)
+        path = checkpoints[0]
     else:
         path = Path(resume)
     if not (path / TRAINER_STATE_FILE).is_file():
@@ -350,9 +350,8 @@ def save_final_model(trainer, tokenizer, output_dir: Path, keep_checkpoints: boo
 
 def remove_checkpoints(output_dir: Path) -> None:
     """Remove the ``checkpoint-*`` folders of a finished run (its model is saved above them)."""
-    for checkpoint in output_dir.glob(CHECKPOINT_PATTERN):
-        if checkpoint.is_dir():
-            shutil.rmtree(checkpoint)
+    for checkpoint in RunFolder(output_dir).checkpoints():
+        shutil.rmtree(checkpoint)
 
 
 def head_coverage_lines(recipe: Recipe, tree: LabelTree, train, args) -> list[str]:

@@ -19,7 +19,7 @@ from mlcl_text.evaluation.figures import POOLED
 from mlcl_text.evaluation.metrics import per_label_scores
 from mlcl_text.evaluation.report import write_report
 from mlcl_text.evaluation.thresholds import Thresholds
-from mlcl_text.run_folder import LOG_HISTORY_FILE, PLOT_FILES, read_log_history
+from mlcl_text.run_folder import LOG_HISTORY_FILE, PLOT_FILES, RunFolder
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -173,16 +173,16 @@ def test_per_label_scores_match_sklearn():
     assert result["predicted"].tolist() == predicted.sum(axis=0).tolist()
 
 
-def test_read_log_history(tmp_path):
-    assert read_log_history(tmp_path) is None
+def test_run_folder_log_history_from_a_checkpoint(tmp_path):
+    assert RunFolder(tmp_path).log_history() is None
     for step, loss in ((5, 1.0), (10, 0.5)):
         folder = tmp_path / f"checkpoint-{step}"
         folder.mkdir()
         state = {"log_history": [{"loss": loss, "step": step}]}
         (folder / "trainer_state.json").write_text(json.dumps(state))
-    assert read_log_history(tmp_path) == [{"loss": 0.5, "step": 10}]
+    assert RunFolder(tmp_path).log_history() == [{"loss": 0.5, "step": 10}]
     (tmp_path / LOG_HISTORY_FILE).write_text(json.dumps(HISTORY))
-    assert read_log_history(tmp_path) == HISTORY
+    assert RunFolder(tmp_path).log_history() == HISTORY
 
 
 def test_training_report_links_figures(tmp_path, small_tree):

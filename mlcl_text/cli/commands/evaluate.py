@@ -17,7 +17,7 @@ from mlcl_text.cli.options import (
     integer,
 )
 from mlcl_text.data.registry import DataError
-from mlcl_text.run_folder import SUBSET_FILE, evaluation_dir, split_metrics_path, write_json
+from mlcl_text.run_folder import RunFolder, write_json
 from mlcl_text.training.recipe import RecipeError
 
 ORDER = 30
@@ -59,14 +59,15 @@ def run(args: argparse.Namespace) -> int:
         split_metrics_document,
     )
     from mlcl_text.evaluation.metrics import scored_label_ids
-    from mlcl_text.run_folder import read_log_history
 
     model, tokenizer, recipe = load_model(args.model, args.device)
     name, data, tree = _evaluation_data(args, recipe)
     if tree != model.config.tree:
         raise DataError(f"the labels of data set {name!r} differ from the model's label tree")
     output_dir = (
-        Path(args.output_dir) if args.output_dir else evaluation_dir(args.model, args.split)
+        Path(args.output_dir)
+        if args.output_dir
+        else RunFolder(args.model).evaluation_dir(args.split)
     )
     result = evaluate_run(
         model,
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         thresholds=args.threshold
         if args.threshold is not None
         else stored_thresholds(args.model, tree),
-        log_history=read_log_history(args.model),
+        log_history=RunFolder(args.model).log_history(),
         train_label_counts=_train_label_counts(args.model, data),
         options=EvaluationOptions(
             batch_size=args.batch_size,
@@ -89,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
             scored_labels=scored_label_ids(tree, str(recipe.get("metric_labels", "all"))),
         ),
     )
-    output = Path(args.output) if args.output else split_metrics_path(args.model, args.split)
+    output = (
+        Path(args.output) if args.output else RunFolder(args.model).split_metrics_path(args.split)
+    )
     write_json(output, split_metrics_document(result))
     print(format_summary(result, name))
     return 0
@@ -117,8 +120,8 @@ def _train_label_counts(model_dir: str, data) -> dict[str, int] | None:
     train = data.get("train")
     if train is None or len(train) == 0:
         return None
-    subset_file = Path(model_dir) / SUBSET_FILE
-    if subset_file.is_file():
+    subset_file = RunFolder(model_dir).subset_file
+    if subset_file is not None:
         from mlcl_text.data.subset_index import SubsetResult
 
         with contextlib.suppress(ValueError):  # another data set: count all its training split

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mlcl_text.cli.loading import load_model, stored_thresholds
 from mlcl_text.cli.options import Subparsers, add_form_option
-from mlcl_text.run_folder import PLOTS_DIR, read_metrics
+from mlcl_text.run_folder import PLOTS_DIR, RunFolder
 
 ORDER = 60
 CARD_METRICS = ("micro_f1", "macro_f1", "hier_f1", "micro_auc", "macro_auc", "p@5")
@@ -47,7 +47,7 @@ def card_info(model_dir: str, recipe: dict):
     from mlcl_text.export.model_card import ModelCardInfo
 
     try:
-        scores = read_metrics(model_dir)
+        scores = RunFolder(model_dir).metrics()
     except FileNotFoundError:  # an exported model, or a run without scores: no metrics shown
         scores = {}
     split = "test" if "test" in scores else "validation"

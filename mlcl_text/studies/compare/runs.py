@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlcl_text.run_folder import METRICS_FILE, RunFolderError, read_metrics, read_recipe
+from mlcl_text.run_folder import METRICS_FILE, RunFolder, RunFolderError
 
 _SEED_DIR = re.compile(r"seed-?\d+")
 _SHOTS_DIR = re.compile(r"full|\d+|\d*\.\d+")
@@ -128,8 +128,9 @@ def _split_name(item: str | Path | tuple[str, str | Path]) -> tuple[str | None, 
 
 def _read_run(folder: Path, name: str | None) -> RunResult:
     try:
-        metrics = read_metrics(folder)
-        recipe = read_recipe(folder)
+        run = RunFolder(folder)
+        metrics = run.metrics()
+        recipe = run.recipe()
     except RunFolderError as error:
         raise CompareError(str(error)) from None
     shots, seed = _shots_and_seed(recipe)
