@@ -39,19 +39,8 @@ DEP-11 is a multi-document YAML stream: a header document (``File: DEP-11``, ``O
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import gzip
-import hashlib
-import io
 import json
-import lzma
-import math
-import os
 import re
-import shlex
-import shutil
-import statistics as _statistics
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,14 +50,41 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _build_common import (
+    DATA_DIR,
+    DEFAULT_ARCH,
+    DEFAULT_COMPONENT,
+    DEFAULT_LISTS,
+    DEFAULT_SUITE,
+    Row,
+    build_date,
+    by_frequency,
+    data_file_entry,
+    decompress,
+    file_list,
+    find_index,
+    length_summary,
+    listing,
+    markdown_table,
+    min_median_max,
+    parse_release,
+    read_index,
+    rebuild_command,
+    release_summary,
+    salted_split,
+    sha256_bytes,
+    split_counts,
+    split_rule,
+    word_count,
+    write_jsonl_gz,
+    write_metadata_and_readme,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_LISTS = Path("/var/lib/apt/lists")
-DEFAULT_OUT = ROOT / "mlcl_text" / "data" / "appstream"
-DEFAULT_SUITE = "bookworm"
-DEFAULT_COMPONENT = "main"
-DEFAULT_ARCH = "amd64"
+DEFAULT_OUT = DATA_DIR / "appstream"
 DATA_FILE = "appstream.jsonl.gz"
+#: The command that downloads the DEP-11 index (the ``-o`` option only matters where another
+#: apt configuration file switches the index target off).
+APT_UPDATE = "apt-get update -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=true"
 
 #: Component types kept. ``console-application`` only with a ``Categories`` field.
 APPLICATION_TYPES = ("desktop-application", "console-application")
@@ -106,8 +122,6 @@ CATEGORY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 MIN_DOCUMENTS = 20
 #: Shorter texts (in white-space separated words) are dropped.
 MIN_WORDS = 20
-#: ``(train, validation)`` upper bounds of the split bucket in 0..99; the rest is test.
-SPLIT_BUCKETS = (80, 90)
 SPLIT_SALT = "mlcl-text/appstream/v1:"
 #: Description elements that start a line of the flattened text; ``li`` items get
 #: ``LIST_PREFIX``.
@@ -117,74 +131,6 @@ ABSENT = "(absent)"
 
 
 # ---------------------------------------------------------------------- reading indexes
-def read_index(path: str | os.PathLike[str]) -> str:
-    """The text of an apt index file: plain, ``.lz4``, ``.gz`` or ``.xz``."""
-    return _decompress(Path(path)).decode("utf-8")
-
-
-def _decompress(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        return gzip.decompress(data)
-    if path.suffix == ".xz":
-        return lzma.decompress(data)
-    if path.suffix == ".lz4":
-        return _lz4_decompress(path, data)
-    return data
-
-
-def _lz4_decompress(path: Path, data: bytes) -> bytes:
-    try:
-        import lz4.frame  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        return lz4.frame.decompress(data)
-    for command in (["lz4cat", str(path)], ["/usr/lib/apt/apt-helper", "cat-file", str(path)]):
-        if shutil.which(command[0]):
-            return subprocess.run(command, check=True, capture_output=True).stdout
-    raise RuntimeError(
-        f"cannot decompress {path}: install the lz4 Python package or the lz4 tool (lz4cat)"
-    )
-
-
-def parse_release(text: str, *, source: str = "<InRelease>") -> dict[str, str]:
-    """The fields of a ``Release`` or (PGP-signed) ``InRelease`` file.
-
-    Multi-line fields (``MD5Sum``, ``SHA256`` …) keep their continuation lines, joined by
-    newlines, without their leading space.
-    """
-    lines = text.split("\n")
-    if lines and lines[0].startswith("-----BEGIN PGP SIGNED MESSAGE-----"):
-        start = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
-        end = next(
-            (i for i, line in enumerate(lines) if line.startswith("-----BEGIN PGP SIGNATURE")),
-            len(lines),
-        )
-        lines = lines[start + 1 : end]
-    fields: dict[str, str] = {}
-    last: str | None = None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r")
-        if not line.strip():
-            if fields:
-                break
-            continue
-        if line[0] in " \t":
-            if last is None:
-                raise ValueError(f"{source}:{number}: continuation line outside a field")
-            fields[last] += "\n" + line.strip()
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip() or " " in name.strip():
-            raise ValueError(f"{source}:{number}: not a 'Field: value' line: {line[:80]!r}")
-        last = name.strip()
-        fields[last] = value.strip()
-    if not fields:
-        raise ValueError(f"{source}: no release stanza")
-    return fields
-
-
 def release_checksums(release: Mapping[str, str]) -> dict[str, tuple[str, int]]:
     """``{path: (sha256, bytes)}`` from a release's ``SHA256`` field."""
     out: dict[str, tuple[str, int]] = {}
@@ -286,10 +232,6 @@ def document_text(name: str, summary: str, description: str) -> str:
     return f"{one_line(name)}. {one_line(summary)}\n{flatten_markup(description)}"
 
 
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
 # ---------------------------------------------------------------------- documents
 @dataclass
 class Document:
@@ -378,14 +320,6 @@ def normalise_categories(values: Iterable[str]) -> list[str]:
     return out
 
 
-@dataclass
-class Row:
-    id: str
-    split: str
-    labels: list[str]
-    text: str
-
-
 def apply_label_rule(
     documents: Sequence[Document],
     *,
@@ -454,89 +388,47 @@ def apply_label_rule(
     stats["rare_categories_dropped"] = len(rare)
     stats["rows"] = len(rows)
     out: dict[str, Any] = dict(sorted(stats.items()))
-    out["dropped_categories"] = _ranked(platform)
-    out["vendor_categories"] = _ranked(vendor)
-    out["malformed_categories"] = _ranked(malformed)
-    out["rare_categories"] = _ranked(Counter(rare))
+    out["dropped_categories"] = by_frequency(platform)
+    out["vendor_categories"] = by_frequency(vendor)
+    out["malformed_categories"] = by_frequency(malformed)
+    out["rare_categories"] = by_frequency(rare)
     return rows, out
 
 
-def _ranked(counter: Mapping[str, int]) -> dict[str, int]:
-    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
 def split_of(component_id: str) -> str:
-    """``train`` / ``validation`` / ``test`` (80/10/10) from a salted SHA-256 of the id.
+    """``train`` / ``validation`` / ``test`` (80/10/10): :func:`salted_split` of the id with
+    this data set's salt.
 
     ``bucket = int(sha256(SALT + id).hexdigest(), 16) % 100``; it depends on the id only, so a
     component stays in its split whatever the order of the index or the Debian snapshot.
     """
-    bucket = int(hashlib.sha256((SPLIT_SALT + component_id).encode()).hexdigest(), 16) % 100
-    if bucket < SPLIT_BUCKETS[0]:
-        return "train"
-    if bucket < SPLIT_BUCKETS[1]:
-        return "validation"
-    return "test"
+    return salted_split(component_id, SPLIT_SALT)
 
 
 # ---------------------------------------------------------------------- outputs
-def row_json(row: Row) -> str:
-    record = {"id": row.id, "labels": row.labels, "split": row.split, "text": row.text}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def write_jsonl_gz(rows: Sequence[Row], path: Path) -> None:
-    """Gzip-compressed JSON lines, byte-identical for identical rows."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
-        for row in rows:
-            out.write(row_json(row).encode("utf-8") + b"\n")
-    path.write_bytes(buffer.getvalue())
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of ``values``; 0 when there are none."""
-    if not values:
-        return 0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
 def statistics(rows: Sequence[Row], documents: Sequence[Document] = ()) -> dict[str, Any]:
     """Counts per split, label frequencies, labels per document and text lengths.
 
     ``documents`` (the selected documents, by id) give the licence counts of the rows.
     """
-    splits = Counter(row.split for row in rows)
     frequency = Counter(label for row in rows for label in row.labels)
-    per_label = sorted(frequency.values())
-    words = [word_count(row.text) for row in rows]
     n = max(len(rows), 1)
     by_id = {d.id: d for d in documents}
     kept = [by_id[row.id] for row in rows if row.id in by_id]
     return {
         "documents": len(rows),
-        "splits": {s: splits.get(s, 0) for s in ("train", "validation", "test")},
+        "splits": split_counts(row.split for row in rows),
         "labels": len(frequency),
-        "documents_per_label": {
-            "min": per_label[0] if per_label else 0,
-            "median": _statistics.median(per_label) if per_label else 0,
-            "max": per_label[-1] if per_label else 0,
-        },
+        "documents_per_label": min_median_max(frequency.values(), interpolate=True),
         "mean_labels_per_document": round(sum(len(r.labels) for r in rows) / n, 3),
         "max_labels_per_document": max((len(r.labels) for r in rows), default=0),
-        "words_per_document": {
-            "p10": percentile(words, 10),
-            "median": percentile(words, 50),
-            "p90": percentile(words, 90),
-            "mean": round(sum(words) / n, 1),
-        },
-        "label_frequencies": _ranked(frequency),
+        "words_per_document": length_summary([word_count(row.text) for row in rows]),
+        "label_frequencies": by_frequency(frequency),
         "duplicate_texts": len(rows) - len({row.text for row in rows}),
         **shared_descriptions(rows),
-        "metadata_licenses": _ranked(Counter(d.metadata_license for d in kept)),
+        "metadata_licenses": by_frequency(Counter(d.metadata_license for d in kept)),
         "project_licenses_top": dict(
-            list(_ranked(Counter(d.project_license for d in kept)).items())[:10]
+            list(by_frequency(Counter(d.project_license for d in kept)).items())[:10]
         ),
     }
 
@@ -557,21 +449,6 @@ def shared_descriptions(rows: Sequence[Row]) -> dict[str, int]:
     }
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def find_index(lists: Path, pattern: str) -> Path:
-    found = sorted(lists.glob(pattern))
-    if not found:
-        raise FileNotFoundError(
-            f"no file matching {pattern!r} in {lists}; run `apt-get update -o "
-            "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=true` first (see the module "
-            "docstring)"
-        )
-    return found[0]
-
-
 def build_command(args: argparse.Namespace) -> str:
     """The command that rebuilds these outputs, every option spelled out."""
     options = [
@@ -582,22 +459,12 @@ def build_command(args: argparse.Namespace) -> str:
         f"--min-documents={args.min_documents}",
         f"--min-words={args.min_words}",
     ]
-    if args.out.resolve() != DEFAULT_OUT:
-        options.append(f"--out={args.out}")
-    return (
-        "apt-get update -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=true && "
-        "python scripts/build_appstream.py " + shlex.join(options)
+    return rebuild_command(
+        f"{APT_UPDATE} && python scripts/build_appstream.py",
+        options,
+        out=args.out,
+        default_out=DEFAULT_OUT,
     )
-
-
-def build_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        if epoch
-        else _dt.datetime.now(tz=_dt.timezone.utc)
-    )
-    return moment.strftime("%Y-%m-%d")
 
 
 def index_key(args: argparse.Namespace, path: Path) -> str:
@@ -618,14 +485,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     dists = f"*_dists_{args.suite}_"
-    inrelease = find_index(args.lists, f"{dists}InRelease")
+    inrelease = find_index(args.lists, f"{dists}InRelease", update_command=APT_UPDATE)
     index_path = find_index(
-        args.lists, f"{dists}{args.component}_dep11_Components-{args.arch}.yml*"
+        args.lists,
+        f"{dists}{args.component}_dep11_Components-{args.arch}.yml*",
+        update_command=APT_UPDATE,
     )
     release = parse_release(read_index(inrelease), source=str(inrelease))
     checksums = release_checksums(release)
     compressed = index_path.read_bytes()
-    raw = _decompress(index_path)
+    raw = decompress(index_path)
     header, components = parse_dep11(raw.decode("utf-8"))
 
     documents, selection = collect_documents(components)
@@ -640,7 +509,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     data_path = args.out / DATA_FILE
     write_jsonl_gz(rows, data_path)
-    data = data_path.read_bytes()
     metadata = {
         "name": "appstream",
         "description": (
@@ -653,9 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "suite": args.suite,
             "component": args.component,
             "architecture": args.arch,
-            "release": {
-                k: release.get(k, "") for k in ("Origin", "Suite", "Codename", "Version", "Date")
-            },
+            "release": release_summary(release),
             "files": {
                 inrelease.name: {
                     "sha256": sha256_bytes(inrelease.read_bytes()),
@@ -690,12 +556,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "build_date": build_date(),
         "build_command": build_command(args),
-        "file": {
-            "name": DATA_FILE,
-            "bytes": len(data),
-            "sha256": sha256_bytes(data),
-            "format": "gzip-compressed JSON lines: id, labels, split, text (keys sorted); sorted by id",
-        },
+        "file": data_file_entry(
+            data_path,
+            "gzip-compressed JSON lines: id, labels, split, text (keys sorted); sorted by id",
+        ),
         "document_rule": {
             "types": list(APPLICATION_TYPES),
             "console_application_needs_categories": True,
@@ -714,18 +578,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "dropped_prefix": VENDOR_PREFIX,
             "category_name_pattern": CATEGORY_NAME.pattern,
             "min_documents_per_label": args.min_documents,
-            "split": (
-                f"int(sha256({SPLIT_SALT!r} + id).hexdigest(), 16) % 100: "
-                f"< {SPLIT_BUCKETS[0]} train, < {SPLIT_BUCKETS[1]} validation, else test"
-            ),
+            "split": split_rule(SPLIT_SALT),
             "counts": rule_stats,
         },
         "statistics": stats,
     }
-    (args.out / "metadata.json").write_text(
-        json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    (args.out / "README.md").write_text(render_readme(metadata), encoding="utf-8")
+    write_metadata_and_readme(args.out, metadata, render_readme(metadata))
     summary = {k: v for k, v in stats.items() if k != "label_frequencies"}
     print(
         json.dumps(
@@ -736,16 +594,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------- README
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _counts(counter: Mapping[str, int]) -> str:
-    return ", ".join(f"`{name}` ({n})" for name, n in counter.items()) or "none"
-
-
 def render_readme(meta: Mapping[str, Any]) -> str:
     """The data set's README, every number taken from ``meta``."""
     src, doc, rule, st = (
@@ -755,10 +603,7 @@ def render_readme(meta: Mapping[str, Any]) -> str:
         meta["statistics"],
     )
     rel, c = src["release"], rule["counts"]
-    files = "\n".join(
-        f"  - `{name}` (SHA-256 `{f['sha256']}`, {f['bytes']:,} bytes)"
-        for name, f in src["files"].items()
-    )
+    files = file_list(src["files"])
     index = next(f for f in src["files"].values() if "release_path" in f)
     verified = (
         f"its SHA-256 and size match the `{index['release_path']}` entry of the InRelease file"
@@ -774,8 +619,8 @@ def render_readme(meta: Mapping[str, Any]) -> str:
     )
     types = ", ".join(f"{kind} {n:,}" for kind, n in src["component_types"].items())
     selected = ", ".join(f"{kind} {n:,}" for kind, n in src["selected_by_type"].items())
-    splits = _table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
-    labels = _table(
+    splits = markdown_table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
+    labels = markdown_table(
         ["label", "documents"], ([f"`{k}`", v] for k, v in st["label_frequencies"].items())
     )
     dpl, wpd = st["documents_per_label"], st["words_per_document"]
@@ -862,7 +707,7 @@ Then:
 
 1. Categories that say which toolkit or desktop an application is built for, or how it runs,
    rather than what it does, are dropped ({c.get("dropped_platform_category_occurrences", 0):,}
-   occurrences: {_counts(c["dropped_categories"])}):
+   occurrences: {listing(c["dropped_categories"].items())}):
 
 {dropped}
 
@@ -873,7 +718,7 @@ Then:
 3. Of the {c.get("categories_before_frequency_rule", 0)} categories left, those with fewer than
    {rule["min_documents_per_label"]} documents are dropped: {c.get("rare_categories_dropped", 0)}
    categories, {c.get("dropped_rare_category_occurrences", 0):,} occurrences
-   ({_counts(c["rare_categories"])}).
+   ({listing(c["rare_categories"].items())}).
 4. Documents left without labels are dropped: {c.get("dropped_no_label", 0):,}.
 
 Split: {rule["split"]}; that is 80/10/10 by component id, stable whatever the order of the

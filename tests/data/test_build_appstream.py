@@ -6,29 +6,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.build_scripts import import_script
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "build_appstream.py"
 #: The packaged data set, read from the source tree (importing mlcl_text.data is slow).
 DATA_DIR = ROOT / "mlcl_text" / "data" / "appstream"
 
 
-def _import_script():
-    spec = importlib.util.spec_from_file_location("build_appstream", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _import_script()
+build = import_script("build_appstream")
+common = import_script("_build_common")
 
 
 def _bucket_split(component_id: str) -> str:
@@ -71,7 +63,7 @@ def test_packaged_rows_are_valid_and_splits_disjoint(packaged, metadata):
     _, lines = packaged
     rows = [json.loads(line) for line in lines]
     # keys sorted, compact separators: the builder's own serialisation
-    assert lines == [build.row_json(build.Row(**row)) for row in rows]
+    assert lines == [common.row_json(build.Row(**row)) for row in rows]
     assert all(list(row) == ["id", "labels", "split", "text"] for row in rows)
     ids = [row["id"] for row in rows]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)

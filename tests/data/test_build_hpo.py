@@ -6,30 +6,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from mlcl_text.hierarchy import LabelTree
+from tests.helpers.build_scripts import import_script
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "build_hpo.py"
 PACKAGED = ROOT / "mlcl_text" / "data" / "hpo"
 
 
-def _import_script():
-    spec = importlib.util.spec_from_file_location("build_hpo", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _import_script()
+build = import_script("build_hpo")
 
 # A tiny ontology. Below "Phenotypic abnormality" (HP:0000118): systems A, B and C (depth 1),
 # A1 and A2 under A, B1 under B, C1 under C (depth 2). Documents (depth >= 3):

@@ -8,30 +8,21 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from mlcl_text.hierarchy import LabelTree
+from tests.helpers.build_scripts import import_script
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "build_icd10cm.py"
 PACKAGED = ROOT / "mlcl_text" / "data" / "icd10cm"
 
 
-def _import_script():
-    spec = importlib.util.spec_from_file_location("build_icd10cm", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _import_script()
+build = import_script("build_icd10cm")
+common = import_script("_build_common")
 Code = build.Code
 
 ALPHA = "Alpha diseases (A00-A19)"
@@ -93,7 +84,7 @@ def reference_split(code: str) -> str:
 
 
 def closed_counts(rows) -> Counter:
-    return Counter(p for row in rows for label in row.labels for p in build.prefixes(label))
+    return Counter(p for row in rows for label in row.labels for p in common.prefixes(label))
 
 
 # ---------------------------------------------------------------------- text and labels
@@ -317,7 +308,7 @@ def test_packaged_rows_are_valid_and_splits_disjoint(metadata, packaged_rows):
     _, lines = packaged_rows
     rows = [json.loads(line) for line in lines]
     assert all(list(r) == ["id", "labels", "split", "text"] for r in rows)  # keys sorted
-    assert lines[::10] == [build.row_json(build.Row(**r)) for r in rows[::10]]  # canonical
+    assert lines[::10] == [common.row_json(build.Row(**r)) for r in rows[::10]]  # canonical
     ids = [r["id"] for r in rows]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     by_split: dict[str, set[str]] = {"train": set(), "validation": set(), "test": set()}
@@ -336,9 +327,9 @@ def test_packaged_rows_are_valid_and_splits_disjoint(metadata, packaged_rows):
     assert not by_split["validation"] & by_split["test"]
     stats = metadata["statistics"]
     assert {s: len(members) for s, members in by_split.items()} == stats["splits"]
-    counts = Counter(p for r in rows for p in build.prefixes(r["labels"][0]))
+    counts = Counter(p for r in rows for p in common.prefixes(r["labels"][0]))
     assert min(counts.values()) >= metadata["label_rule"]["min_documents"]
-    depths = Counter(len(build.prefixes(label)) for label in counts)
+    depths = Counter(len(common.prefixes(label)) for label in counts)
     assert {str(d): n for d, n in depths.items()} == stats["labels_per_depth"]
     assert stats["documents"] == len(rows) == metadata["label_rule"]["counts"]["rows"]
     tree = LabelTree.from_paths(sorted({r["labels"][0] for r in rows}), sep=" > ")

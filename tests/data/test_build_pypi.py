@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import io
 import json
-import sys
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -17,21 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.build_scripts import import_script
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "build_pypi.py"
 #: The packaged data set, read from the source tree (importing mlcl_text.data is slow).
 DATA_DIR = ROOT / "mlcl_text" / "data" / "pypi"
 
 
-def _import_script():
-    spec = importlib.util.spec_from_file_location("build_pypi", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _import_script()
+build = import_script("build_pypi")
+common = import_script("_build_common")
 
 
 def _bucket_split(project_id: str) -> str:
@@ -75,7 +67,7 @@ def test_packaged_rows_are_valid_and_splits_disjoint(packaged, metadata):
     _, lines = packaged
     rows = [json.loads(line) for line in lines]
     # keys sorted, compact separators: the builder's own serialisation
-    assert lines == [build.row_json(build.Row(**row)) for row in rows]
+    assert lines == [common.row_json(build.Row(**row)) for row in rows]
     assert all(list(row) == ["id", "labels", "license", "split", "text"] for row in rows)
     ids = [row["id"] for row in rows]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -348,7 +340,7 @@ def test_split_rule_matches_the_documented_formula_and_is_80_10_10():
 
 def test_row_json_has_sorted_keys_and_no_spaces():
     row = build.Row(id="x", labels=["Topic :: B"], license="L", split="train", text="é\nt")
-    assert build.row_json(row) == (
+    assert common.row_json(row) == (
         '{"id":"x","labels":["Topic :: B"],"license":"L","split":"train","text":"é\\nt"}'
     )
 

@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
-import sys
 from importlib.resources import files
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mlcl_text.data import DataError, available, load
 from mlcl_text.data.packaged import packaged_file
+from tests.helpers.build_scripts import import_script
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "build_debtags.py"
-
-
-def _import_script():
-    spec = importlib.util.spec_from_file_location("build_debtags", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _import_script()
+build = import_script("build_debtags")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +75,7 @@ def test_tree_is_facet_tag_subtag(debtags):
     assert tree.parent("devel::lang:python") == "devel::lang"
     assert tree.ancestors("devel::lang:python") == ["devel", "devel::lang"]
     for name, depth in zip(tree.names, tree.depths, strict=True):
-        assert depth == len(build.prefixes(name))
+        assert depth == len(build.prefixes(name, build.SEPARATORS))
         assert ("::" in name) == (depth > 1)
     assert all("::" not in root for root in tree.roots)
 
